@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Logging shared by texporter-load and texporter-read: one line per message
+ * on stderr, prefixed with the program name, filtered by --log-level. */
+#ifndef TEXPORTER_LOG_H
+#define TEXPORTER_LOG_H
+
+enum log_level {
+	LOG_TRACE,
+	LOG_DEBUG,
+	LOG_INFO,
+	LOG_WARN,
+	LOG_ERROR,
+	LOG_FATAL,
+	LOG_PANIC,
+};
+
+void log_init(const char *progname, enum log_level level);
+/* Parses trace|debug|info|warn|warning|error|fatal|panic; -1 if unknown. */
+int log_level_parse(const char *text);
+enum log_level log_get_level(void);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif /* TEXPORTER_LOG_H */

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * texporter data plane: classify the source and destination address of every
+ * IPv4/IPv6 packet by named range and add its L3 bytes and wire packets to a
+ * per-CPU counter. XDP on ingress (or TC ingress), TC on egress. Programs
+ * never drop, redirect or modify a packet.
+ *
+ * Hot path: one parse, two trie walks of at most 3 (IPv4) or 15 (IPv6)
+ * inlined array loads each, one inlined per-CPU array add. No hash lookup,
+ * no atomic, no lock, no allocation.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "texporter.h"
+
+/* Set by the loader before load: ids per axis of the counter map. */
+const volatile __u32 capacity = TEXPORTER_MIN_CAPACITY;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct texporter_trie_block);
+	/* resized by the loader to the blocks the trie needs */
+	__uint(max_entries, TEXPORTER_TRIE_FIRST_BLOCK / TEXPORTER_TRIE_BLOCK_SIZE);
+} ranges SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct texporter_counter);
+	__uint(max_entries, 2 * TEXPORTER_MIN_CAPACITY * TEXPORTER_MIN_CAPACITY);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, TEXPORTER_ERR_COUNT);
+} errors SEC(".maps");
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encapsulated_proto;
+};
+
+/* What the parser learnt about one frame. */
+struct frame {
+	void *data;
+	void *data_end;
+	__u32 len;      /* whole frame (or skb) length, L2 included */
+	__u32 l3_off;   /* offset of the IP header */
+	__u32 family;   /* enum texporter_family */
+	__u32 l3_bytes; /* the IP packet's length as counted */
+	__u32 src;      /* range ids */
+	__u32 dst;
+};
+
+static __always_inline void count_error(__u32 reason)
+{
+	__u64 *value = bpf_map_lookup_elem(&errors, &reason);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline __u32 trie_entry(__u32 index)
+{
+	__u32 block_index = index >> 8;
+	struct texporter_trie_block *block = bpf_map_lookup_elem(&ranges, &block_index);
+
+	return block ? block->entry[index & 0xff] : TEXPORTER_UNMATCHED_ID;
+}
+
+static __always_inline __u32 trie_child(__u32 entry, __u8 byte)
+{
+	return ((entry & ~TEXPORTER_TRIE_CHILD) << 8) | byte;
+}
+
+static __always_inline __u32 classify_ipv4(__be32 address)
+{
+	__u32 host = bpf_ntohl(address);
+	__u32 entry = trie_entry(TEXPORTER_TRIE_V4_ROOT + (host >> 16));
+
+	if (!(entry & TEXPORTER_TRIE_CHILD))
+		return entry;
+	entry = trie_entry(trie_child(entry, (host >> 8) & 0xff));
+	if (!(entry & TEXPORTER_TRIE_CHILD))
+		return entry;
+	return trie_entry(trie_child(entry, host & 0xff)) & ~TEXPORTER_TRIE_CHILD;
+}
+
+static __always_inline __u32 classify_ipv6(const struct in6_addr *address)
+{
+	const __u8 *bytes = address->in6_u.u6_addr8;
+	__u32 entry = trie_entry(TEXPORTER_TRIE_V6_ROOT + ((__u32)bytes[0] << 8 | bytes[1]));
+
+#pragma unroll
+	for (int i = 2; i < 16; i++) {
+		if (!(entry & TEXPORTER_TRIE_CHILD))
+			return entry;
+		entry = trie_entry(trie_child(entry, bytes[i]));
+	}
+	return entry & ~TEXPORTER_TRIE_CHILD;
+}
+
+/* Skips up to two VLAN tags (802.1Q, 802.1ad); returns the ethertype of the
+ * payload and sets f->l3_off, or returns 0 when the frame is too short. */
+static __always_inline __u16 parse_ethernet(struct frame *f)
+{
+	struct ethhdr *eth = f->data;
+	__u16 proto;
+	__u32 off = sizeof(*eth);
+
+	if ((void *)(eth + 1) > f->data_end)
+		return 0;
+	proto = eth->h_proto;
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		struct vlan_hdr *vlan = f->data + off;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vlan + 1) > f->data_end)
+			return 0;
+		proto = vlan->encapsulated_proto;
+		off += sizeof(*vlan);
+	}
+	f->l3_off = off;
+	return proto;
+}
+
+/* The bytes present after the IP header start, and the claimed length
+ * checked against them: a claim longer than the frame is counted with what
+ * is there and reported; a zero claim (BIG TCP, jumbogram) takes the frame. */
+static __always_inline __u32 l3_length(const struct frame *f, __u32 claimed)
+{
+	__u32 present = f->len - f->l3_off;
+
+	if (claimed == 0)
+		return present;
+	if (claimed > present) {
+		count_error(TEXPORTER_ERR_LENGTH);
+		return present;
+	}
+	return claimed;
+}
+
+/* Returns 0 when the frame is an IP packet that f now describes; otherwise
+ * the enum texporter_error reason it is not counted. */
+static __always_inline int parse_frame(struct frame *f)
+{
+	__u16 proto = parse_ethernet(f);
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = f->data + f->l3_off;
+
+		if ((void *)(ip + 1) > f->data_end)
+			return TEXPORTER_ERR_TRUNCATED;
+		if (ip->version != 4 || ip->ihl < 5)
+			return TEXPORTER_ERR_MALFORMED;
+		f->family = TEXPORTER_IPV4;
+		f->l3_bytes = l3_length(f, bpf_ntohs(ip->tot_len));
+		f->src = classify_ipv4(ip->saddr);
+		f->dst = classify_ipv4(ip->daddr);
+		return 0;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = f->data + f->l3_off;
+		__u32 payload;
+
+		if ((void *)(ip6 + 1) > f->data_end)
+			return TEXPORTER_ERR_TRUNCATED;
+		if (ip6->version != 6)
+			return TEXPORTER_ERR_MALFORMED;
+		payload = bpf_ntohs(ip6->payload_len);
+		f->family = TEXPORTER_IPV6;
+		f->l3_bytes = l3_length(f, payload ? sizeof(*ip6) + payload : 0);
+		f->src = classify_ipv6(&ip6->saddr);
+		f->dst = classify_ipv6(&ip6->daddr);
+		return 0;
+	}
+	if (proto == 0)
+		return TEXPORTER_ERR_TRUNCATED;
+	return TEXPORTER_ERR_NON_IP;
+}
+
+static __always_inline void count(const struct frame *f, __u32 bytes, __u32 packets)
+{
+	__u32 index = texporter_counter_index(capacity, f->family, f->src, f->dst);
+	struct texporter_counter *counter = bpf_map_lookup_elem(&counters, &index);
+
+	if (!counter)
+		return; /* ids are below capacity by construction */
+	counter->bytes += bytes;
+	counter->packets += packets;
+}
+
+SEC("xdp.frags")
+int texporter_xdp(struct xdp_md *ctx)
+{
+	struct frame f = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
+	int reason;
+
+	f.len = bpf_xdp_get_buff_len(ctx);
+	reason = parse_frame(&f);
+	if (reason)
+		count_error(reason);
+	else
+		count(&f, f.l3_bytes, 1);
+	return XDP_PASS;
+}
+
+/* Length of the IP and transport headers every segment of a GSO packet
+ * repeats; 0 when the transport is neither TCP nor UDP. */
+static __always_inline __u32 gso_header_length(const struct frame *f)
+{
+	__u32 l4_off;
+	__u8 proto;
+
+	if (f->family == TEXPORTER_IPV4) {
+		struct iphdr *ip = f->data + f->l3_off;
+
+		if ((void *)(ip + 1) > f->data_end)
+			return 0;
+		l4_off = f->l3_off + ip->ihl * 4;
+		proto = ip->protocol;
+	} else {
+		struct ipv6hdr *ip6 = f->data + f->l3_off;
+
+		if ((void *)(ip6 + 1) > f->data_end)
+			return 0;
+		l4_off = f->l3_off + sizeof(*ip6);
+		proto = ip6->nexthdr;
+	}
+	if (proto == IPPROTO_UDP)
+		return l4_off + sizeof(struct udphdr) - f->l3_off;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *tcp = f->data + (l4_off & 0xff);
+
+		if ((void *)(tcp + 1) > f->data_end)
+			return 0;
+		return (l4_off & 0xff) + tcp->doff * 4 - f->l3_off;
+	}
+	return 0;
+}
+
+/* Ethernet, two VLAN tags, IPv6 and the longest TCP header. */
+#define TC_HEADERS_MAX 128
+
+static __always_inline int tc_count(struct __sk_buff *skb)
+{
+	__u32 want = skb->len < TC_HEADERS_MAX ? skb->len : TC_HEADERS_MAX;
+	__u32 segments = skb->gso_segs;
+	struct frame f = { .len = skb->len };
+	int reason;
+
+	/* Headers beyond the linear part (rare): make them readable first. */
+	if ((void *)(long)skb->data + want > (void *)(long)skb->data_end)
+		bpf_skb_pull_data(skb, want);
+	f.data = (void *)(long)skb->data;
+	f.data_end = (void *)(long)skb->data_end;
+	reason = parse_frame(&f);
+	if (reason) {
+		count_error(reason);
+		return TC_ACT_UNSPEC;
+	}
+	if (segments > 1 && skb->gso_size) {
+		/* A GSO/GRO super-packet: the wire carries `segments` packets, each
+		 * repeating the IP and transport headers. */
+		__u32 headers = gso_header_length(&f);
+
+		count(&f, skb->len - f.l3_off + (segments - 1) * headers, segments);
+	} else {
+		count(&f, f.l3_bytes, 1);
+	}
+	return TC_ACT_UNSPEC;
+}
+
+/* One program for TC ingress and egress: both see the frame from L2. */
+SEC("tc")
+int texporter_tc(struct __sk_buff *skb)
+{
+	return tc_count(skb);
+}
+
+char LICENSE[] SEC("license") = "Apache-2.0";

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * texporter map and pin layout: the one contract between the BPF programs
+ * (bpf/texporter.bpf.c), the loader and the reader. Both sides include this
+ * file; nothing else about the layout is written down twice.
+ *
+ * Pins, under <pin-root>/<iface>/:
+ *   meta      ARRAY[1]  struct texporter_meta        loader writes, reader reads
+ *   names     ARRAY[capacity] struct texporter_name  id -> range name ("" = free);
+ *             id 0 holds the name of the unmatched range (default "other")
+ *   counters  PERCPU_ARRAY[2*capacity*capacity] struct texporter_counter
+ *             index texporter_counter_index(family, src id, dst id)
+ *   carry     ARRAY, same layout as counters, optional: totals carried over
+ *             from a smaller counter map when the loader grew it; the reader
+ *             adds it to counters
+ *   errors    PERCPU_ARRAY[TEXPORTER_ERR_COUNT] __u64 (enum texporter_error)
+ *   ranges    ARRAY[trie entries / 256] struct texporter_trie_block: the
+ *             classification trie
+ *   link_ingress, link_egress  bpf_link pins (0600); absent for legacy tc
+ */
+#ifndef TEXPORTER_H
+#define TEXPORTER_H
+
+#include <linux/types.h>
+
+#define TEXPORTER_LAYOUT_VERSION 1
+#define TEXPORTER_META_MAGIC 0x54455850u /* "TEXP" */
+
+#define TEXPORTER_NAME_LEN 64      /* 1-63 bytes of UTF-8 + NUL */
+#define TEXPORTER_MAX_IDS 1024     /* ids per interface, unmatched id 0 included */
+#define TEXPORTER_MIN_CAPACITY 16  /* smallest id capacity the loader creates */
+#define TEXPORTER_UNMATCHED_ID 0
+
+/*
+ * The trie is a flat multibit trie in one u32 array. Each family has a
+ * root block of 2^16 entries indexed by the first 16 bits of the address;
+ * deeper blocks have 256 entries indexed by the next 8 bits. An entry is
+ * either a leaf (range id) or, with TEXPORTER_TRIE_CHILD set, the number
+ * of a child block: the child's entries start at (entry & ~CHILD) << 8.
+ * Prefix lengths are expanded to the block boundaries by the loader, so a
+ * lookup is at most 3 (IPv4) or 15 (IPv6) dependent array loads.
+ */
+#define TEXPORTER_TRIE_CHILD 0x80000000u
+#define TEXPORTER_TRIE_ROOT_BITS 16
+#define TEXPORTER_TRIE_ROOT_SIZE (1u << TEXPORTER_TRIE_ROOT_BITS)
+#define TEXPORTER_TRIE_BLOCK_SIZE 256u
+#define TEXPORTER_TRIE_V4_ROOT 0u
+#define TEXPORTER_TRIE_V6_ROOT TEXPORTER_TRIE_ROOT_SIZE
+#define TEXPORTER_TRIE_FIRST_BLOCK (2u * TEXPORTER_TRIE_ROOT_SIZE)
+#define TEXPORTER_TRIE_V4_LEVELS 3  /* 16 + 8 + 8 bits */
+#define TEXPORTER_TRIE_V6_LEVELS 15 /* 16 + 14 * 8 bits */
+
+/* The ranges map stores the trie 256 entries per element, so that entry i
+ * is element i >> 8, slot i & 0xff, and the map's memory is the flat array
+ * (array elements are 8-byte aligned: single u32 elements would not be). */
+struct texporter_trie_block {
+	__u32 entry[TEXPORTER_TRIE_BLOCK_SIZE];
+};
+
+enum texporter_family {
+	TEXPORTER_IPV4 = 0,
+	TEXPORTER_IPV6 = 1,
+	TEXPORTER_FAMILY_COUNT = 2,
+};
+
+struct texporter_counter {
+	__u64 bytes;   /* L3 bytes */
+	__u64 packets; /* wire packets (GSO segments) */
+};
+
+static inline __u32 texporter_counter_index(__u32 capacity, __u32 family,
+					    __u32 src, __u32 dst)
+{
+	return (family * capacity + src) * capacity + dst;
+}
+
+struct texporter_name {
+	char name[TEXPORTER_NAME_LEN];
+};
+
+/* Frames the data plane saw but could not count as traffic, and why. */
+enum texporter_error {
+	TEXPORTER_ERR_TRUNCATED = 0, /* frame ends inside an L2/L3 header: not counted */
+	TEXPORTER_ERR_MALFORMED = 1, /* bad IP version or IHL < 5: not counted */
+	TEXPORTER_ERR_LENGTH = 2,    /* IP length larger than the frame: counted
+				      * with the bytes actually present */
+	TEXPORTER_ERR_NON_IP = 3,    /* not IPv4/IPv6 (ARP, LLDP, ...): ignored */
+	TEXPORTER_ERR_COUNT = 4,
+};
+
+/* How a direction is attached; stored in struct texporter_meta. */
+enum texporter_attach {
+	TEXPORTER_ATTACH_NONE = 0,
+	TEXPORTER_ATTACH_XDP_NATIVE = 1,
+	TEXPORTER_ATTACH_XDP_GENERIC = 2,
+	TEXPORTER_ATTACH_TCX = 3,
+	TEXPORTER_ATTACH_TC_LEGACY = 4,
+};
+
+struct texporter_meta {
+	__u32 magic;          /* TEXPORTER_META_MAGIC once initialised */
+	__u32 layout_version; /* TEXPORTER_LAYOUT_VERSION */
+	__u32 seq;            /* odd while the loader is changing the state */
+	__u32 capacity;       /* ids per axis of the counter map */
+	__u32 ifindex;
+	__u32 ingress;        /* enum texporter_attach */
+	__u32 egress;         /* enum texporter_attach */
+	__u32 ranges;         /* names in use, unmatched included */
+	__u32 prefixes[TEXPORTER_FAMILY_COUNT];
+	__u32 trie_entries;   /* max_entries of the ranges map */
+	__u32 trie_used;      /* entries the current trie occupies */
+	__u64 loaded_at;      /* unix time of the first load */
+	__u64 changed_at;     /* unix time of the last load or reload that changed something */
+	__u64 reloads;        /* reloads that changed something */
+	__u64 config_hash;    /* of the normalised config and attach options */
+	char ifname[16];
+};
+
+#define TEXPORTER_PIN_META "meta"
+#define TEXPORTER_PIN_NAMES "names"
+#define TEXPORTER_PIN_COUNTERS "counters"
+#define TEXPORTER_PIN_CARRY "carry"
+#define TEXPORTER_PIN_ERRORS "errors"
+#define TEXPORTER_PIN_RANGES "ranges"
+#define TEXPORTER_PIN_LINK_INGRESS "link_ingress"
+#define TEXPORTER_PIN_LINK_EGRESS "link_egress"
+#define TEXPORTER_DEFAULT_PIN_ROOT "/sys/fs/bpf/texporter"
+
+#endif /* TEXPORTER_H */

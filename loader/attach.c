@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "attach.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "log.h"
+
+/* Attach types of kernels >= 6.6, missing from older uapi headers. */
+#define ATTACH_TYPE_TCX_INGRESS 46
+#define ATTACH_TYPE_TCX_EGRESS 47
+
+/* Our legacy clsact filter's identity, so a reload replaces exactly it. */
+#define LEGACY_TC_HANDLE 0x7e5
+#define LEGACY_TC_PRIORITY 0x7e5
+
+static const char *const direction_names[] = { "ingress", "egress" };
+
+const char *attach_describe(enum texporter_attach how)
+{
+	switch (how) {
+	case TEXPORTER_ATTACH_XDP_NATIVE:
+		return "xdp (native)";
+	case TEXPORTER_ATTACH_XDP_GENERIC:
+		return "xdp (generic)";
+	case TEXPORTER_ATTACH_TCX:
+		return "tc (tcx)";
+	case TEXPORTER_ATTACH_TC_LEGACY:
+		return "tc (legacy clsact)";
+	default:
+		return "nothing";
+	}
+}
+
+bool attach_matches(const struct attach_request *req, enum direction dir,
+		    enum texporter_attach current)
+{
+	bool xdp = dir == DIR_INGRESS && req->ingress == INGRESS_XDP;
+
+	if (xdp)
+		return (current == TEXPORTER_ATTACH_XDP_NATIVE && req->xdp_mode != XDP_MODE_GENERIC) ||
+		       (current == TEXPORTER_ATTACH_XDP_GENERIC && req->xdp_mode != XDP_MODE_NATIVE);
+	return (current == TEXPORTER_ATTACH_TCX && req->tc_mode != TC_MODE_LEGACY) ||
+	       (current == TEXPORTER_ATTACH_TC_LEGACY && req->tc_mode != TC_MODE_TCX);
+}
+
+static int attach_xdp_link(int ifindex, int prog_fd, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
+
+	return bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+}
+
+static int attach_xdp(const struct attach_request *req, int ifindex, const char *ifname,
+		      int prog_fd, struct attachment *out)
+{
+	int fd = -1;
+
+	if (req->xdp_mode != XDP_MODE_GENERIC) {
+		fd = attach_xdp_link(ifindex, prog_fd, XDP_FLAGS_DRV_MODE);
+		if (fd >= 0) {
+			out->how = TEXPORTER_ATTACH_XDP_NATIVE;
+		} else if (req->xdp_mode == XDP_MODE_NATIVE) {
+			log_error("%s: cannot attach XDP in native mode: %s; try --xdp-mode generic",
+				  ifname, strerror(errno));
+			return -1;
+		} else {
+			log_info("%s: native XDP not available (%s), using generic XDP", ifname,
+				 strerror(errno));
+		}
+	}
+	if (fd < 0) {
+		fd = attach_xdp_link(ifindex, prog_fd, XDP_FLAGS_SKB_MODE);
+		if (fd < 0) {
+			log_error("%s: cannot attach XDP: %s%s", ifname, strerror(errno),
+				  errno == EBUSY || errno == EEXIST ?
+					  " (another XDP program is attached; texporter needs the XDP hook, or use --ingress tc)" :
+					  "");
+			return -1;
+		}
+		out->how = TEXPORTER_ATTACH_XDP_GENERIC;
+	}
+	out->link_fd = fd;
+	return 0;
+}
+
+static void legacy_hook(struct bpf_tc_hook *hook, enum direction dir, int ifindex)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = dir == DIR_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+static int attach_tc_legacy(enum direction dir, int ifindex, const char *ifname, int prog_fd,
+			    __u32 flags)
+{
+	struct bpf_tc_hook hook;
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = LEGACY_TC_HANDLE,
+		    .priority = LEGACY_TC_PRIORITY, .prog_fd = prog_fd, .flags = flags);
+	int err;
+
+	legacy_hook(&hook, dir, ifindex);
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		log_error("%s: cannot create the clsact qdisc: %s", ifname, strerror(-err));
+		return -1;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		log_error("%s: cannot attach the tc %s filter: %s", ifname, direction_names[dir],
+			  strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static int attach_tc(const struct attach_request *req, enum direction dir, int ifindex,
+		     const char *ifname, int prog_fd, struct attachment *out)
+{
+	int type = dir == DIR_INGRESS ? ATTACH_TYPE_TCX_INGRESS : ATTACH_TYPE_TCX_EGRESS;
+
+	if (req->tc_mode != TC_MODE_LEGACY) {
+		int fd = bpf_link_create(prog_fd, ifindex, (enum bpf_attach_type)type, NULL);
+
+		if (fd >= 0) {
+			out->how = TEXPORTER_ATTACH_TCX;
+			out->link_fd = fd;
+			return 0;
+		}
+		if (req->tc_mode == TC_MODE_TCX) {
+			log_error("%s: cannot attach TCX %s: %s (TCX needs Linux >= 6.6; try --tc-mode legacy)",
+				  ifname, direction_names[dir], strerror(errno));
+			return -1;
+		}
+		log_info("%s: TCX not available (%s), using a legacy clsact filter", ifname,
+			 strerror(errno));
+	}
+	if (attach_tc_legacy(dir, ifindex, ifname, prog_fd, 0))
+		return -1;
+	out->how = TEXPORTER_ATTACH_TC_LEGACY;
+	out->link_fd = -1;
+	return 0;
+}
+
+int attach_new(const struct attach_request *req, enum direction dir, int ifindex,
+	       const char *ifname, int prog_fd, struct attachment *out)
+{
+	if (dir == DIR_INGRESS && req->ingress == INGRESS_XDP)
+		return attach_xdp(req, ifindex, ifname, prog_fd, out);
+	return attach_tc(req, dir, ifindex, ifname, prog_fd, out);
+}
+
+int attach_switch(const struct attachment *a, enum direction dir, int ifindex,
+		  const char *ifname, int prog_fd)
+{
+	if (a->how == TEXPORTER_ATTACH_TC_LEGACY)
+		return attach_tc_legacy(dir, ifindex, ifname, prog_fd, BPF_TC_F_REPLACE);
+	if (bpf_link_update(a->link_fd, prog_fd, NULL)) {
+		log_error("%s: cannot switch the %s program: %s", ifname, direction_names[dir],
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int attach_remove_legacy(enum direction dir, int ifindex, const char *ifname)
+{
+	struct bpf_tc_hook hook;
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = LEGACY_TC_HANDLE,
+		    .priority = LEGACY_TC_PRIORITY);
+	int err;
+
+	legacy_hook(&hook, dir, ifindex);
+	err = bpf_tc_detach(&hook, &opts);
+	if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL) {
+		log_error("%s: cannot remove the tc %s filter: %s", ifname, direction_names[dir],
+			  strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+int attach_link_ifindex(int link_fd)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
+		return 0;
+	/* XDP and TCX links both keep the ifindex first in their info. */
+	return (int)info.xdp.ifindex;
+}

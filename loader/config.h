@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The range config: a JSON array of {"name", "ipv4": [...], "ipv6": [...]}.
+ * config_load() validates the whole file before anything else happens. */
+#ifndef TEXPORTER_CONFIG_H
+#define TEXPORTER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "texporter.h"
+
+struct config_prefix {
+	uint8_t addr[16]; /* network byte order, host bits cleared; IPv4 uses addr[0..3] */
+	uint8_t len;      /* prefix length: 0-32 (IPv4) or 0-128 (IPv6) */
+	uint8_t family;   /* enum texporter_family */
+	uint16_t range;   /* index into config.ranges */
+};
+
+struct config_range {
+	char name[TEXPORTER_NAME_LEN];
+	size_t prefixes[TEXPORTER_FAMILY_COUNT]; /* how many of each family */
+};
+
+struct config {
+	struct config_range *ranges; /* in file order */
+	size_t n_ranges;
+	struct config_prefix *prefixes; /* every prefix of every range */
+	size_t n_prefixes;
+	size_t prefixes_per_family[TEXPORTER_FAMILY_COUNT];
+	uint64_t hash; /* FNV-1a over the normalised content, order independent */
+};
+
+/* Reads and validates PATH. On failure prints every problem found (file,
+ * range, entry, reason; line and column for JSON syntax errors) through
+ * log_error() and returns -1; cfg is then empty. Host bits set in a prefix
+ * are cleared with a warning; the same prefix twice under one name is
+ * kept once with a warning. */
+int config_load(const char *path, struct config *cfg);
+void config_free(struct config *cfg);
+
+/* 0 if NAME is a valid range name (1-63 bytes of UTF-8, no control
+ * characters); otherwise -1 with the reason in WHY. */
+int config_check_name(const char *name, char *why, size_t why_len);
+
+/* Room for any prefix config_format_cidr() writes: INET6_ADDRSTRLEN + "/128". */
+#define CONFIG_CIDR_STRLEN 50
+
+/* Parses TEXT, "ADDR" or "ADDR/LEN", as a prefix of FAMILY (enum
+ * texporter_family) into OUT, host bits left as written. A bare address is
+ * a /32 or /128. On error returns -1 with the reason in WHY, worded to
+ * follow the quoted text ("is an IPv6 prefix; ..."). */
+int config_parse_cidr(const char *text, int family, struct config_prefix *out,
+		      char *why, size_t why_len);
+/* Clears the bits of P's address beyond its length; true if any were set. */
+bool config_clear_host_bits(struct config_prefix *p);
+/* Writes P as "ADDR/LEN" into BUF (CONFIG_CIDR_STRLEN bytes suffice). */
+void config_format_cidr(const struct config_prefix *p, char *buf, size_t len);
+
+#endif /* TEXPORTER_CONFIG_H */

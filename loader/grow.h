@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Growing the counter map when a reload needs more range ids than it holds.
+ * The new program counts into a new, larger map; what the old map had
+ * counted moves into the `carry` map, which only the loader writes and the
+ * reader adds. Kernel per-CPU slots are never written from user space while
+ * a program may add to them, so no count is lost. */
+#ifndef TEXPORTER_GROW_H
+#define TEXPORTER_GROW_H
+
+#include "state.h"
+
+/* Returns once every BPF program that was running when it was called has
+ * finished (an update of a map-in-map waits for an RCU grace period). */
+int wait_for_running_programs(void);
+
+/* After the switch to a program with a counter map of NEW_CAPACITY: waits
+ * for the old program to finish, then pins a carry map of NEW_CAPACITY
+ * holding the old counters plus the old carry. */
+int grow_carry(const struct state *cur, __u32 new_capacity);
+
+#endif /* TEXPORTER_GROW_H */

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Load and reload. Everything that can fail for a reason of the config or
+ * the kernel (validation, id planning, trie build, program load, trie fill)
+ * happens before the running state is touched. Then, with meta.seq odd:
+ * names of new ids are written (their counters cleared first), the new
+ * program replaces the old one in each attachment in one step, names of
+ * removed ids are cleared, pins and meta are updated and seq is made even.
+ * docs/architecture.md explains why a scrape never sees a half state.
+ */
+#include "load.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <net/if.h>
+
+#include "config.h"
+#include "grow.h"
+#include "ids.h"
+#include "log.h"
+#include "pins.h"
+#include "state.h"
+#include "texporter.skel.h"
+#include "trie.h"
+
+/* Everything one load or reload works with. */
+struct job {
+	const struct load_options *o;
+	struct config cfg;
+	struct id_plan plan;
+	struct trie trie;
+	struct state cur;
+	struct texporter_bpf *skel;
+	struct attachment att[2];
+	bool attached_new[2];
+	int ifindex;
+	gid_t gid;
+	__u32 capacity;
+	bool grow;
+	__u64 hash;
+	int names_fd, meta_fd; /* the cur ones on reload, new ones on a first load */
+};
+
+static __u64 fnv1a(__u64 hash, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		hash ^= p[i];
+		hash *= 0x100000001b3ULL;
+	}
+	return hash;
+}
+
+/* The config and every option that shapes the result of a load. */
+static __u64 job_hash(const struct job *j)
+{
+	__u64 h = fnv1a(0xcbf29ce484222325ULL, &j->cfg.hash, sizeof(j->cfg.hash));
+
+	h = fnv1a(h, j->o->unmatched, strlen(j->o->unmatched) + 1);
+	h = fnv1a(h, &j->o->attach, sizeof(j->o->attach));
+	return fnv1a(h, &j->gid, sizeof(j->gid));
+}
+
+static int resolve_group(const struct load_options *o, gid_t *gid)
+{
+	struct group *gr = getgrnam(o->group ? o->group : "texporter");
+
+	if (gr) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	if (!o->group) {
+		*gid = 0; /* no texporter group on this host: root only */
+		return 0;
+	}
+	log_error("group \"%s\" does not exist (--group); create it or name another", o->group);
+	return -1;
+}
+
+static int job_prepare(struct job *j)
+{
+	char why[128];
+
+	if (config_check_name(j->o->unmatched, why, sizeof(why))) {
+		log_error("--unmatched-name \"%s\": %s", j->o->unmatched, why);
+		return LOAD_EXIT_USAGE;
+	}
+	if (config_load(j->o->config_path, &j->cfg))
+		return LOAD_EXIT_USAGE;
+	for (size_t r = 0; r < j->cfg.n_ranges; r++) {
+		if (strcmp(j->cfg.ranges[r].name, j->o->unmatched) == 0) {
+			log_error("%s: range \"%s\" has the name of the unmatched range; rename it or pass another --unmatched-name",
+				  j->o->config_path, j->o->unmatched);
+			return LOAD_EXIT_USAGE;
+		}
+	}
+	if (resolve_group(j->o, &j->gid))
+		return LOAD_EXIT_USAGE;
+	j->ifindex = (int)if_nametoindex(j->o->ifname);
+	if (!j->ifindex) {
+		log_error("interface %s not found: %s", j->o->ifname, strerror(errno));
+		return LOAD_EXIT_FAILURE;
+	}
+	return LOAD_EXIT_OK;
+}
+
+static bool job_unchanged(const struct job *j)
+{
+	return j->cur.loaded && !j->grow && j->cur.meta.config_hash == j->hash &&
+	       state_attached(&j->cur, DIR_INGRESS, j->ifindex) &&
+	       state_attached(&j->cur, DIR_EGRESS, j->ifindex);
+}
+
+/* libbpf's messages (the verifier's log among them) at our levels. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN :
+			      level == LIBBPF_INFO ? LOG_DEBUG : LOG_TRACE;
+
+	if (ours < log_get_level())
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int job_load_programs(struct job *j)
+{
+	struct texporter_bpf *skel = texporter_bpf__open();
+	bool reuse_counters = j->cur.loaded && !j->grow;
+
+	if (!skel) {
+		log_error("cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	j->skel = skel;
+	skel->rodata->capacity = j->capacity;
+	if (bpf_map__set_max_entries(skel->maps.ranges,
+				     (__u32)(j->trie.used / TEXPORTER_TRIE_BLOCK_SIZE)) ||
+	    bpf_map__set_max_entries(skel->maps.counters,
+				     TEXPORTER_FAMILY_COUNT * j->capacity * j->capacity) ||
+	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.counters_fd)) ||
+	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.errors_fd))) {
+		log_error("cannot prepare the BPF maps: %s", strerror(errno));
+		return -1;
+	}
+	if (texporter_bpf__load(skel)) {
+		log_error("cannot load the BPF programs: %s (run with -l debug for the verifier's log)",
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int job_fill_trie(struct job *j)
+{
+	size_t bytes = j->trie.used * sizeof(*j->trie.entries);
+	long page = sysconf(_SC_PAGESIZE);
+	size_t mapped = (bytes + (size_t)page - 1) / (size_t)page * (size_t)page;
+	void *mem = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(j->skel->maps.ranges), 0);
+
+	if (mem == MAP_FAILED) {
+		log_error("cannot map the range table: %s", strerror(errno));
+		return -1;
+	}
+	memcpy(mem, j->trie.entries, bytes);
+	munmap(mem, mapped);
+	return 0;
+}
+
+static int create_map(enum bpf_map_type type, const char *name, __u32 value_size,
+		      __u32 entries)
+{
+	int fd = bpf_map_create(type, name, sizeof(__u32), value_size, entries, NULL);
+
+	if (fd < 0)
+		log_error("cannot create map %s: %s", name, strerror(errno));
+	return fd;
+}
+
+static int job_open_tables(struct job *j)
+{
+	if (j->cur.loaded) {
+		j->meta_fd = j->cur.meta_fd;
+		j->names_fd = j->cur.names_fd;
+		return 0;
+	}
+	j->meta_fd = create_map(BPF_MAP_TYPE_ARRAY, "texporter_meta", sizeof(struct texporter_meta), 1);
+	j->names_fd = create_map(BPF_MAP_TYPE_ARRAY, "texporter_names", sizeof(struct texporter_name),
+				 TEXPORTER_MAX_IDS);
+	return j->meta_fd < 0 || j->names_fd < 0 ? -1 : 0;
+}
+
+/* Zeroes every counter of ID (as source and as destination) in both
+ * families. Only for ids no attached program classifies into. */
+static int clear_id_counters(int counters_fd, __u32 capacity, __u32 id)
+{
+	size_t value_size = sizeof(struct texporter_counter) * (size_t)state_ncpus();
+	void *zeros = calloc(1, value_size);
+	int err = 0;
+
+	if (!zeros)
+		return -1;
+	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT && !err; f++) {
+		for (__u32 other = 0; other < capacity && !err; other++) {
+			__u32 keys[2] = { texporter_counter_index(capacity, f, id, other),
+					  texporter_counter_index(capacity, f, other, id) };
+
+			for (int k = 0; k < 2 && !err; k++)
+				err = bpf_map_update_elem(counters_fd, &keys[k], zeros, BPF_ANY);
+		}
+	}
+	if (err)
+		log_error("cannot clear the counters of range id %u: %s", id, strerror(errno));
+	free(zeros);
+	return err;
+}
+
+/* Names of ids that are new: counters cleared (a reused id must not inherit
+ * old counts), then the name written. Before the switch, no program
+ * classifies into these ids, so nothing is counted meanwhile. */
+static int job_add_names(struct job *j)
+{
+	int counters_fd = bpf_map__fd(j->skel->maps.counters);
+	bool counters_fresh = !j->cur.loaded || j->grow;
+
+	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
+		bool is_new = j->plan.fresh[id] || (id == 0 && !j->cur.loaded);
+
+		if (!is_new)
+			continue;
+		if (!counters_fresh && clear_id_counters(counters_fd, j->capacity, id))
+			return -1;
+		if (state_write_name(j->names_fd, id, &j->plan.names[id]))
+			return -1;
+	}
+	return 0;
+}
+
+/* After the switch: forget the names no program classifies into any more.
+ * Their counters stay until the id is handed out again. */
+static int job_drop_names(struct job *j)
+{
+	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
+		bool renamed_unmatched = id == 0 &&
+			strcmp(j->cur.names[0].name, j->plan.names[0].name) != 0;
+
+		if ((j->plan.removed[id] || renamed_unmatched) &&
+		    state_write_name(j->names_fd, id, &j->plan.names[id]))
+			return -1;
+	}
+	return 0;
+}
+
+static const char *const link_pins[] = { TEXPORTER_PIN_LINK_INGRESS, TEXPORTER_PIN_LINK_EGRESS };
+
+/* Takes one direction to the new program: in place when the current
+ * attachment is alive and of the requested kind, otherwise by removing it
+ * and attaching anew (a moment without counting, never double counting). */
+static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
+{
+	struct attachment *cur = &j->cur.att[dir];
+
+	if (state_attached(&j->cur, dir, j->ifindex) &&
+	    attach_matches(&j->o->attach, dir, cur->how)) {
+		j->att[dir] = *cur;
+		return attach_switch(cur, dir, j->ifindex, j->o->ifname, prog_fd);
+	}
+	if (j->cur.loaded) {
+		char path[PATH_MAX];
+
+		if (cur->how == TEXPORTER_ATTACH_TC_LEGACY && (int)j->cur.meta.ifindex == j->ifindex)
+			attach_remove_legacy(dir, j->ifindex, j->o->ifname);
+		if (pins_path(path, j->cur.dir, link_pins[dir]) == 0)
+			unlink(path);
+		if (cur->link_fd >= 0)
+			close(cur->link_fd);
+		cur->link_fd = -1;
+	}
+	if (attach_new(&j->o->attach, dir, j->ifindex, j->o->ifname, prog_fd, &j->att[dir]))
+		return -1;
+	j->attached_new[dir] = true;
+	return 0;
+}
+
+static void job_undo_new_attachments(struct job *j)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		if (!j->attached_new[dir])
+			continue;
+		if (j->att[dir].how == TEXPORTER_ATTACH_TC_LEGACY)
+			attach_remove_legacy(dir, j->ifindex, j->o->ifname);
+		if (j->att[dir].link_fd >= 0)
+			close(j->att[dir].link_fd);
+		j->att[dir].link_fd = -1;
+		j->attached_new[dir] = false;
+	}
+}
+
+static int job_attach(struct job *j)
+{
+	int xdp_fd = bpf_program__fd(j->skel->progs.texporter_xdp);
+	int tc_fd = bpf_program__fd(j->skel->progs.texporter_tc);
+	int ingress_fd = j->o->attach.ingress == INGRESS_XDP ? xdp_fd : tc_fd;
+
+	if (job_attach_direction(j, DIR_INGRESS, ingress_fd) ||
+	    job_attach_direction(j, DIR_EGRESS, tc_fd)) {
+		job_undo_new_attachments(j);
+		return -1;
+	}
+	return 0;
+}
+
+static int job_pin(struct job *j)
+{
+	const char *dir = j->cur.dir;
+
+	if (pins_replace(bpf_map__fd(j->skel->maps.ranges), dir, TEXPORTER_PIN_RANGES))
+		return -1;
+	if (!j->cur.loaded &&
+	    (pins_replace(j->meta_fd, dir, TEXPORTER_PIN_META) ||
+	     pins_replace(j->names_fd, dir, TEXPORTER_PIN_NAMES) ||
+	     pins_replace(bpf_map__fd(j->skel->maps.errors), dir, TEXPORTER_PIN_ERRORS)))
+		return -1;
+	if ((!j->cur.loaded || j->grow) &&
+	    pins_replace(bpf_map__fd(j->skel->maps.counters), dir, TEXPORTER_PIN_COUNTERS))
+		return -1;
+	for (int d = 0; d < 2; d++)
+		if (j->attached_new[d] && j->att[d].link_fd >= 0 &&
+		    pins_replace(j->att[d].link_fd, dir, link_pins[d]))
+			return -1;
+	return 0;
+}
+
+static void job_fill_meta(struct job *j, struct texporter_meta *m)
+{
+	__u64 now = (__u64)time(NULL);
+
+	if (!j->cur.loaded) {
+		memset(m, 0, sizeof(*m));
+		m->magic = TEXPORTER_META_MAGIC;
+		m->layout_version = TEXPORTER_LAYOUT_VERSION;
+		m->loaded_at = now;
+	} else {
+		m->reloads++;
+	}
+	m->capacity = j->capacity;
+	m->ifindex = (__u32)j->ifindex;
+	m->ingress = j->att[DIR_INGRESS].how;
+	m->egress = j->att[DIR_EGRESS].how;
+	m->ranges = j->plan.in_use;
+	m->prefixes[TEXPORTER_IPV4] = (__u32)j->cfg.prefixes_per_family[TEXPORTER_IPV4];
+	m->prefixes[TEXPORTER_IPV6] = (__u32)j->cfg.prefixes_per_family[TEXPORTER_IPV6];
+	m->trie_entries = (__u32)j->trie.used;
+	m->trie_used = (__u32)j->trie.used;
+	m->changed_at = now;
+	m->config_hash = j->hash;
+	snprintf(m->ifname, sizeof(m->ifname), "%s", j->o->ifname);
+}
+
+static void job_report(const struct job *j, const char *what)
+{
+	printf("%s: %s: ingress %s, egress %s; %zu IPv4 + %zu IPv6 prefixes in %zu ranges\n",
+	       j->o->ifname, what, attach_describe(j->att[DIR_INGRESS].how),
+	       attach_describe(j->att[DIR_EGRESS].how),
+	       j->cfg.prefixes_per_family[TEXPORTER_IPV4],
+	       j->cfg.prefixes_per_family[TEXPORTER_IPV6], j->cfg.n_ranges);
+	fflush(stdout);
+}
+
+/* The part that changes the running state, under meta.seq odd. */
+static int job_commit(struct job *j)
+{
+	struct texporter_meta *m = &j->cur.meta;
+	bool fresh = !j->cur.loaded;
+
+	if (!fresh) {
+		m->seq++;
+		if (state_write_meta(&j->cur))
+			return -1;
+	}
+	if (job_add_names(j) || job_attach(j))
+		goto undo;
+	if (!fresh && (job_drop_names(j) ||
+		       (j->grow && grow_carry(&j->cur, j->capacity))))
+		goto fail;
+	if (fresh && mkdir(j->cur.dir, 0750) && errno != EEXIST) {
+		log_error("cannot create %s: %s", j->cur.dir, strerror(errno));
+		goto undo;
+	}
+	if (job_pin(j))
+		goto fail;
+	job_fill_meta(j, m);
+	j->cur.meta_fd = j->meta_fd;
+	m->seq += fresh ? 0 : 1;
+	if (state_write_meta(&j->cur) || pins_set_owner(j->cur.dir, j->gid))
+		goto fail;
+	return 0;
+undo:
+	/* Nothing visible changed: new names have no counts; restore them. */
+	for (__u32 id = 0; id < TEXPORTER_MAX_IDS && !fresh; id++)
+		if (j->plan.fresh[id])
+			state_write_name(j->names_fd, id, &j->cur.names[id]);
+	if (!fresh) {
+		m->seq++;
+		state_write_meta(&j->cur);
+	}
+	return -1;
+fail:
+	if (fresh) {
+		job_undo_new_attachments(j);
+		pins_remove_dir(j->cur.dir);
+	} else {
+		m->seq += m->seq & 1;
+		state_write_meta(&j->cur);
+	}
+	return -1;
+}
+
+static int job_run(struct job *j)
+{
+	char dir[PATH_MAX];
+	int rc = job_prepare(j);
+
+	if (rc != LOAD_EXIT_OK)
+		return rc;
+	if (pins_prepare_root(j->o->pin_root) || pins_lock(j->o->pin_root) < 0)
+		return LOAD_EXIT_FAILURE;
+	if (pins_path(dir, j->o->pin_root, j->o->ifname) || state_open(&j->cur, dir))
+		return LOAD_EXIT_FAILURE;
+	if (ids_plan(&j->plan, j->cur.loaded ? j->cur.names : NULL, &j->cfg, j->o->unmatched))
+		return LOAD_EXIT_USAGE;
+	j->capacity = ids_capacity_for(j->plan.highest);
+	if (j->cur.loaded && j->capacity < j->cur.meta.capacity)
+		j->capacity = j->cur.meta.capacity; /* never shrink: counters stay put */
+	j->grow = j->cur.loaded && j->capacity > j->cur.meta.capacity;
+	j->hash = job_hash(j);
+	if (job_unchanged(j)) {
+		j->att[DIR_INGRESS] = j->cur.att[DIR_INGRESS];
+		j->att[DIR_EGRESS] = j->cur.att[DIR_EGRESS];
+		job_report(j, "unchanged");
+		return LOAD_EXIT_OK;
+	}
+	if (trie_build(&j->trie, &j->cfg, j->plan.ids)) {
+		log_error("cannot build the range table: %s", strerror(errno));
+		return LOAD_EXIT_FAILURE;
+	}
+	if (job_load_programs(j) || job_fill_trie(j) || job_open_tables(j) || job_commit(j))
+		return LOAD_EXIT_FAILURE;
+	job_report(j, j->cur.loaded ? "reloaded" : "attached");
+	return LOAD_EXIT_OK;
+}
+
+int load_run(const struct load_options *o)
+{
+	struct job j = { .o = o, .names_fd = -1, .meta_fd = -1 };
+	int rc;
+
+	libbpf_set_print(libbpf_log);
+	j.att[0].link_fd = j.att[1].link_fd = -1;
+	state_open(&j.cur, ""); /* an empty state, so cleanup is uniform */
+	rc = job_run(&j);
+	for (int d = 0; d < 2; d++)
+		if (j.att[d].link_fd >= 0 && j.att[d].link_fd != j.cur.att[d].link_fd)
+			close(j.att[d].link_fd);
+	if (!j.cur.loaded) {
+		if (j.meta_fd >= 0 && j.meta_fd != j.cur.meta_fd)
+			close(j.meta_fd);
+		if (j.names_fd >= 0)
+			close(j.names_fd);
+	}
+	state_close(&j.cur);
+	texporter_bpf__destroy(j.skel);
+	trie_free(&j.trie);
+	ids_free(&j.plan);
+	config_free(&j.cfg);
+	return rc;
+}

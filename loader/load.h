@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef TEXPORTER_LOAD_H
+#define TEXPORTER_LOAD_H
+
+#include "attach.h"
+
+enum load_exit {
+	LOAD_EXIT_OK = 0,
+	LOAD_EXIT_FAILURE = 1, /* runtime failure: kernel, interface, pins */
+	LOAD_EXIT_USAGE = 2,   /* bad flag or bad config */
+};
+
+struct load_options {
+	const char *ifname;
+	const char *config_path;
+	const char *pin_root;
+	const char *group;     /* NULL: "texporter" if it exists, else root */
+	const char *unmatched; /* name of the unmatched range */
+	struct attach_request attach;
+};
+
+/* Each returns an enum load_exit. */
+int load_run(const struct load_options *o);   /* load, or reload if loaded */
+int detach_run(const struct load_options *o); /* remove attachments and pins */
+int status_run(const struct load_options *o); /* describe one or all interfaces */
+
+#endif /* TEXPORTER_LOAD_H */

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * texporter-load: validates a range config, loads the texporter programs and
+ * attaches them to one interface (XDP or TC ingress, TC egress), pins the
+ * maps and links under --pin-root/<iface>/, and exits. Run again, it
+ * reloads; --detach removes everything; --status describes; --check only
+ * validates the config.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <net/if.h>
+
+#include "config.h"
+#include "load.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/texporter/config.json"
+
+enum action { ACTION_LOAD, ACTION_DETACH, ACTION_STATUS, ACTION_CHECK };
+
+enum long_only {
+	OPT_PIN_ROOT = 256,
+	OPT_INGRESS,
+	OPT_XDP_MODE,
+	OPT_TC_MODE,
+	OPT_GROUP,
+	OPT_UNMATCHED,
+	OPT_DETACH,
+	OPT_CHECK,
+	OPT_STATUS,
+};
+
+static const struct option long_options[] = {
+	{ "interface-name", required_argument, NULL, 'i' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "ip-ranges-filename", required_argument, NULL, 'f' },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "pin-root", required_argument, NULL, OPT_PIN_ROOT },
+	{ "ingress", required_argument, NULL, OPT_INGRESS },
+	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+	{ "tc-mode", required_argument, NULL, OPT_TC_MODE },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "unmatched-name", required_argument, NULL, OPT_UNMATCHED },
+	{ "detach", no_argument, NULL, OPT_DETACH },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: texporter-load -i IFACE [-f CONFIG] [OPTIONS]   load, or reload if loaded\n"
+		"       texporter-load -i IFACE --detach                remove everything of IFACE\n"
+		"       texporter-load --status [-i IFACE]              describe what is loaded\n"
+		"       texporter-load --check [-f CONFIG]              validate a config only\n"
+		"\n"
+		"Counts IPv4/IPv6 traffic of IFACE by named address ranges in the kernel,\n"
+		"for texporter-read to export. Pins maps and links under PIN_ROOT/IFACE/ and exits.\n"
+		"\n"
+		"  -i, --interface-name IFACE   interface to count on (alias --interface)\n"
+		"  -f, --ip-ranges-filename F   range config (default %s)\n"
+		"  -l, --log-level LEVEL        trace|debug|info|warn|error|fatal|panic (default info)\n"
+		"      --pin-root DIR           where pins live (default %s)\n"
+		"      --ingress xdp|tc         ingress hook (default xdp)\n"
+		"      --xdp-mode auto|native|generic   XDP mode (default auto: native, else generic)\n"
+		"      --tc-mode auto|tcx|legacy        TC attach (default auto: tcx, else legacy clsact)\n"
+		"      --group NAME             group allowed to read the pins (default texporter if it exists)\n"
+		"      --unmatched-name NAME    range name for unmatched addresses (default other)\n"
+		"      --detach                 remove attachments and pins of IFACE\n"
+		"      --status                 show attachments, map fill and data-plane errors\n"
+		"      --check                  validate the config; needs no privileges\n"
+		"  -h, --help                   this text\n"
+		"  -V, --version                version\n"
+		"\n"
+		"Exit status: 0 done, 1 runtime failure, 2 usage or config error.\n",
+		DEFAULT_CONFIG, TEXPORTER_DEFAULT_PIN_ROOT);
+}
+
+static int parse_choice(const char *flag, const char *value, const char *const *choices)
+{
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(value, choices[i]) == 0)
+			return i;
+	log_error("%s: unknown value \"%s\"", flag, value);
+	return -1;
+}
+
+struct cli {
+	struct load_options o;
+	enum action action;
+	int level;
+};
+
+static const char *const ingress_choices[] = { "xdp", "tc", NULL };
+static const char *const xdp_choices[] = { "auto", "native", "generic", NULL };
+static const char *const tc_choices[] = { "auto", "tcx", "legacy", NULL };
+
+static int parse_option(struct cli *c, int opt, const char *arg)
+{
+	int v = 0;
+
+	switch (opt) {
+	case 'i': c->o.ifname = arg; break;
+	case 'f': c->o.config_path = arg; break;
+	case 'l': v = c->level = log_level_parse(arg); break;
+	case OPT_PIN_ROOT: c->o.pin_root = arg; break;
+	case OPT_GROUP: c->o.group = arg; break;
+	case OPT_UNMATCHED: c->o.unmatched = arg; break;
+	case OPT_DETACH: c->action = ACTION_DETACH; break;
+	case OPT_CHECK: c->action = ACTION_CHECK; break;
+	case OPT_STATUS: c->action = ACTION_STATUS; break;
+	case OPT_INGRESS:
+		v = parse_choice("--ingress", arg, ingress_choices);
+		c->o.attach.ingress = (enum ingress_hook)v;
+		break;
+	case OPT_XDP_MODE:
+		v = parse_choice("--xdp-mode", arg, xdp_choices);
+		c->o.attach.xdp_mode = (enum xdp_mode)v;
+		break;
+	case OPT_TC_MODE:
+		v = parse_choice("--tc-mode", arg, tc_choices);
+		c->o.attach.tc_mode = (enum tc_mode)v;
+		break;
+	default:
+		return -1;
+	}
+	if (opt == 'l' && v < 0)
+		log_error("--log-level: unknown level \"%s\"", arg);
+	return v < 0 ? -1 : 0;
+}
+
+static int check_run(const struct load_options *o)
+{
+	struct config cfg;
+
+	if (config_load(o->config_path, &cfg))
+		return LOAD_EXIT_USAGE;
+	printf("%s: ok: %zu ranges, %zu IPv4 + %zu IPv6 prefixes\n", o->config_path,
+	       cfg.n_ranges, cfg.prefixes_per_family[TEXPORTER_IPV4],
+	       cfg.prefixes_per_family[TEXPORTER_IPV6]);
+	config_free(&cfg);
+	return LOAD_EXIT_OK;
+}
+
+/* The name becomes a directory under the pin root: keep it an interface name. */
+static int check_ifname(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= IF_NAMESIZE || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		log_error("\"%s\" is not an interface name (1-%d bytes, no '/')", name,
+			  IF_NAMESIZE - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int need_root(void)
+{
+	if (geteuid() == 0)
+		return 0;
+	log_error("this needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); --check and --help do not");
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {
+		.o = { .config_path = DEFAULT_CONFIG, .pin_root = TEXPORTER_DEFAULT_PIN_ROOT,
+		       .unmatched = "other" },
+		.level = LOG_INFO,
+	};
+	int opt;
+
+	log_init("texporter-load", LOG_INFO);
+	while ((opt = getopt_long(argc, argv, "i:f:l:hV", long_options, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return LOAD_EXIT_OK;
+		}
+		if (opt == 'V') {
+			printf("texporter-load %s (%s)\n", TEXPORTER_VERSION, TEXPORTER_REVISION);
+			return LOAD_EXIT_OK;
+		}
+		if (parse_option(&c, opt, optarg)) {
+			fprintf(stderr, "Try 'texporter-load --help'.\n");
+			return LOAD_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		return LOAD_EXIT_USAGE;
+	}
+	log_init("texporter-load", (enum log_level)c.level);
+	if (c.action == ACTION_CHECK)
+		return check_run(&c.o);
+	if (c.action != ACTION_STATUS && !c.o.ifname) {
+		log_error("no interface given: pass -i IFACE");
+		return LOAD_EXIT_USAGE;
+	}
+	if (c.o.ifname && check_ifname(c.o.ifname))
+		return LOAD_EXIT_USAGE;
+	if (need_root())
+		return LOAD_EXIT_FAILURE;
+	switch (c.action) {
+	case ACTION_DETACH:
+		return detach_run(&c.o);
+	case ACTION_STATUS:
+		return status_run(&c.o);
+	default:
+		return load_run(&c.o);
+	}
+}

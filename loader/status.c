@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+/* --status: what is attached where, how full the maps are, what the data
+ * plane could not count, and whether the interface is still the one the
+ * programs were attached to. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <net/if.h>
+
+#include "load.h"
+#include "log.h"
+#include "pins.h"
+#include "state.h"
+
+static const char *format_time(__u64 t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "never");
+	return buf;
+}
+
+static void print_interface_health(const struct state *s, const char *ifname)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+	struct ifreq ifr = { 0 };
+	int sock;
+
+	if (!ifindex) {
+		printf("  interface: missing (was ifindex %u); texporter-load --detach -i %s cleans up, a reload attaches again once it is back\n",
+		       s->meta.ifindex, ifname);
+		return;
+	}
+	if ((__u32)ifindex != s->meta.ifindex) {
+		printf("  interface: recreated (ifindex %d, programs were attached to %u); reload to attach again\n",
+		       ifindex, s->meta.ifindex);
+		return;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock >= 0 && ioctl(sock, SIOCGIFFLAGS, &ifr) == 0)
+		printf("  interface: present (ifindex %d), %s\n", ifindex,
+		       (ifr.ifr_flags & IFF_UP) ? "up" : "down");
+	if (sock >= 0)
+		close(sock);
+	for (int dir = 0; dir < 2; dir++) {
+		if (s->att[dir].how != TEXPORTER_ATTACH_TC_LEGACY && !state_attached(s, dir, ifindex))
+			printf("  %s: not attached any more; reload to attach again\n",
+			       dir == DIR_INGRESS ? "ingress" : "egress");
+	}
+}
+
+static void sum_percpu(int fd, __u32 key, int ncpus, __u64 *out, size_t fields)
+{
+	__u64 *values = calloc((size_t)ncpus * fields, sizeof(*values));
+
+	memset(out, 0, fields * sizeof(*out));
+	if (values && bpf_map_lookup_elem(fd, &key, values) == 0)
+		for (int c = 0; c < ncpus; c++)
+			for (size_t f = 0; f < fields; f++)
+				out[f] += values[(size_t)c * fields + f];
+	free(values);
+}
+
+static void print_maps(const struct state *s)
+{
+	const struct texporter_meta *m = &s->meta;
+	__u32 slots = TEXPORTER_FAMILY_COUNT * m->capacity * m->capacity;
+	int ncpus = state_ncpus();
+	__u64 errs[TEXPORTER_ERR_COUNT], pair[2];
+	__u32 used = 0;
+
+	for (__u32 k = 0; k < slots; k++) {
+		sum_percpu(s->counters_fd, k, ncpus, pair, 2);
+		used += pair[1] > 0;
+	}
+	for (__u32 e = 0; e < TEXPORTER_ERR_COUNT; e++)
+		sum_percpu(s->errors_fd, e, ncpus, &errs[e], 1);
+	printf("  ranges: %u of %u ids (unmatched: \"%s\"); prefixes: ipv4 %u, ipv6 %u\n",
+	       m->ranges, m->capacity, s->names[0].name, m->prefixes[TEXPORTER_IPV4],
+	       m->prefixes[TEXPORTER_IPV6]);
+	printf("  counters: %u of %u slots used%s; trie: %u entries (%u KiB)\n", used, slots,
+	       s->carry_fd >= 0 ? " (plus carried totals)" : "", m->trie_used,
+	       m->trie_used / 256);
+	printf("  data plane: truncated %llu, malformed %llu, length mismatch %llu, ignored non-IP %llu\n",
+	       (unsigned long long)errs[TEXPORTER_ERR_TRUNCATED],
+	       (unsigned long long)errs[TEXPORTER_ERR_MALFORMED],
+	       (unsigned long long)errs[TEXPORTER_ERR_LENGTH],
+	       (unsigned long long)errs[TEXPORTER_ERR_NON_IP]);
+}
+
+static int status_interface(const char *root, const char *ifname)
+{
+	char dir[PATH_MAX], t1[32], t2[32];
+	struct state s;
+	int rc = LOAD_EXIT_OK;
+
+	if (pins_path(dir, root, ifname) || !pins_dir_exists(dir)) {
+		printf("%s: not loaded\n", ifname);
+		return LOAD_EXIT_FAILURE;
+	}
+	if (state_open(&s, dir) || !s.loaded) {
+		state_close(&s);
+		return LOAD_EXIT_FAILURE;
+	}
+	printf("%s: ingress %s, egress %s\n", ifname, attach_describe(s.meta.ingress),
+	       attach_describe(s.meta.egress));
+	print_interface_health(&s, ifname);
+	printf("  loaded: %s, last change: %s, reloads: %llu\n",
+	       format_time(s.meta.loaded_at, t1, sizeof(t1)),
+	       format_time(s.meta.changed_at, t2, sizeof(t2)), (unsigned long long)s.meta.reloads);
+	print_maps(&s);
+	state_close(&s);
+	return rc;
+}
+
+int status_run(const struct load_options *o)
+{
+	DIR *d;
+	struct dirent *de;
+	int rc = LOAD_EXIT_OK, seen = 0;
+
+	if (o->ifname)
+		return status_interface(o->pin_root, o->ifname);
+	d = opendir(o->pin_root);
+	if (!d) {
+		if (errno == ENOENT) {
+			printf("nothing loaded (no %s)\n", o->pin_root);
+			return LOAD_EXIT_OK;
+		}
+		log_error("cannot open %s: %s", o->pin_root, strerror(errno));
+		return LOAD_EXIT_FAILURE;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		if (status_interface(o->pin_root, de->d_name) != LOAD_EXIT_OK)
+			rc = LOAD_EXIT_FAILURE;
+		seen++;
+	}
+	closedir(d);
+	if (!seen)
+		printf("nothing loaded (no interface under %s)\n", o->pin_root);
+	return rc;
+}
