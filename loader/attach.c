@@ -105,12 +105,17 @@ static int attach_tc_legacy(enum direction dir, int ifindex, const char *ifname,
 	int err;
 
 	legacy_hook(&hook, dir, ifindex);
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST) {
-		log_error("%s: cannot create the clsact qdisc: %s", ifname, strerror(-err));
-		return -1;
-	}
 	err = bpf_tc_attach(&hook, &opts);
+	if (err == -EINVAL || err == -ENOENT) {
+		/* No clsact qdisc yet (asked for only then: libbpf logs EEXIST). */
+		err = bpf_tc_hook_create(&hook);
+		if (err && err != -EEXIST) {
+			log_error("%s: cannot create the clsact qdisc: %s", ifname, strerror(-err));
+			return -1;
+		}
+		opts.prog_id = 0;
+		err = bpf_tc_attach(&hook, &opts);
+	}
 	if (err) {
 		log_error("%s: cannot attach the tc %s filter: %s", ifname, direction_names[dir],
 			  strerror(-err));
