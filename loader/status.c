@@ -33,9 +33,15 @@ static const char *format_time(__u64 t, char *buf, size_t len)
 static void print_interface_health(const struct state *s, const char *ifname)
 {
 	int ifindex = (int)if_nametoindex(ifname);
+	char now_named[IF_NAMESIZE];
 	struct ifreq ifr = { 0 };
 	int sock;
 
+	if (!ifindex && if_indextoname(s->meta.ifindex, now_named)) {
+		printf("  interface: renamed to %s (ifindex %u); counting goes on under iface=\"%s\"; to count under the new name: texporter-load --detach -i %s, then load -i %s\n",
+		       now_named, s->meta.ifindex, ifname, ifname, now_named);
+		return;
+	}
 	if (!ifindex) {
 		printf("  interface: missing (was ifindex %u); texporter-load --detach -i %s cleans up, a reload attaches again once it is back\n",
 		       s->meta.ifindex, ifname);
