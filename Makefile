@@ -59,3 +59,11 @@ deps:
 ## check    build, then run the Bats suite as root (prints "N passed, N failed, N skipped")
 check: all
 	tests/run
+
+## run      load on IFACE (default: a demo veth pair) with the bundled config, print metrics (root)
+## run-stop detach what `make run` loaded
+.PHONY: run run-stop
+run: all
+	BUILD=$(BUILD) scripts/run-demo start
+run-stop:
+	BUILD=$(BUILD) scripts/run-demo stop
