@@ -57,7 +57,8 @@ struct vlan_hdr {
 struct frame {
 	void *data;
 	void *data_end;
-	__u32 len;      /* whole frame (or skb) length, L2 included */
+	struct xdp_md *xdp; /* XDP: frame length asked for only when needed */
+	__u32 len;      /* TC: skb length, L2 included */
 	__u32 l3_off;   /* offset of the IP header */
 	__u32 family;   /* enum texporter_family */
 	__u32 l3_bytes; /* the IP packet's length as counted */
@@ -139,12 +140,26 @@ static __always_inline __u16 parse_ethernet(struct frame *f)
 	return proto;
 }
 
-/* The bytes present after the IP header start, and the claimed length
- * checked against them: a claim longer than the frame is counted with what
- * is there and reported; a zero claim (BIG TCP, jumbogram) takes the frame. */
+/* Bytes present from the IP header on. XDP multi-buffer frames (jumbo,
+ * xdp.frags) carry more than the linear part: ask for their length only
+ * when the linear part does not hold the packet, off the hot path. */
+static __always_inline __u32 frame_l3_present(const struct frame *f, __u32 claimed)
+{
+	__u32 linear = (__u32)(f->data_end - f->data) - f->l3_off;
+
+	if (!f->xdp)
+		return f->len - f->l3_off;
+	if (claimed && claimed <= linear)
+		return linear;
+	return (__u32)bpf_xdp_get_buff_len(f->xdp) - f->l3_off;
+}
+
+/* The claimed IP length checked against the frame: a claim longer than the
+ * frame is counted with what is there and reported; a zero claim (BIG TCP,
+ * jumbogram) takes the frame. */
 static __always_inline __u32 l3_length(const struct frame *f, __u32 claimed)
 {
-	__u32 present = f->len - f->l3_off;
+	__u32 present = frame_l3_present(f, claimed);
 
 	if (claimed == 0)
 		return present;
@@ -211,11 +226,10 @@ int texporter_xdp(struct xdp_md *ctx)
 	struct frame f = {
 		.data = (void *)(long)ctx->data,
 		.data_end = (void *)(long)ctx->data_end,
+		.xdp = ctx,
 	};
-	int reason;
+	int reason = parse_frame(&f);
 
-	f.len = bpf_xdp_get_buff_len(ctx);
-	reason = parse_frame(&f);
 	if (reason)
 		count_error(reason);
 	else
