@@ -9,7 +9,7 @@ BPFTOOL ?= bpftool
 BUILD   ?= build
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE \
 	    -Ibpf -I$(BUILD) -DTEXPORTER_VERSION='"$(VERSION)"' \
 	    -DTEXPORTER_REVISION='"$(REVISION)"'
 LDLIBS_LOADER := -lbpf -lelf -lz -lcjson
@@ -67,3 +67,33 @@ run: all
 	BUILD=$(BUILD) scripts/run-demo start
 run-stop:
 	BUILD=$(BUILD) scripts/run-demo stop
+
+# Sanitizer and fuzzing builds use clang with ASan+UBSan.
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := config_fuzz $(if $(wildcard tests/fuzz/http_fuzz.c),http_fuzz)
+FUZZ_SRC_config_fuzz := loader/config.c
+FUZZ_LIBS_config_fuzz := -lcjson
+FUZZ_SRC_http_fuzz := $(filter-out reader/main.c,$(READER_SRC))
+FUZZ_LIBS_http_fuzz := -lbpf -lelf -lz
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LOADER_SRC) $(READER_SRC) $(COMMON_SRC) $(HEADERS) $(SKEL)
+	mkdir -p $(dir $@)
+	$(CLANG) $(filter-out -O2,$(CFLAGS)) -Iloader -Ireader $(SAN_FLAGS) -fsanitize=fuzzer \
+		-o $@ $< $(FUZZ_SRC_$*) $(COMMON_SRC) $(FUZZ_LIBS_$*)
+
+## fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)
+.PHONY: fuzz check-asan
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t%_fuzz}; mkdir -p $(BUILD)/fuzz/corpus-$$name tests/fuzz/crashes; \
+		echo "== $$t for $(FUZZ_SECONDS)s"; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/crashes/$$name- \
+			-print_final_stats=1 $(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name 2>&1 | \
+			grep -E '^#|stat::number_of_executed_units|ERROR|SUMMARY|Done' | tail -4 || exit 1; \
+	done
+
+## check-asan  build both tools with ASan+UBSan into build/asan and run the suite with them
+check-asan:
+	$(MAKE) BUILD=$(BUILD)/asan CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" all
+	BUILD=$(BUILD)/asan ASAN_OPTIONS=detect_leaks=1 tests/run $(ASAN_TESTS)

@@ -1140,35 +1140,66 @@ static const char *config_skip_bom(const char *text, size_t *len)
 	return text;
 }
 
+/* Validates TEXT: LEN bytes followed by a NUL. */
+static int config_parse_text(struct config_build *b, const char *text, size_t len,
+			     struct config *cfg)
+{
+	const char *json = config_skip_bom(text, &len);
+
+	config_check(b, json, len);
+	if (b->rep.errors == 0) {
+		config_drop_repeats(b);
+		if (config_fill(b, cfg) < 0) {
+			config_error(&b->rep, "out of memory while storing %zu prefixes",
+				     b->n_entries);
+			config_free(cfg);
+		}
+	}
+	config_report_overflow(&b->rep);
+	config_build_free(b);
+	if (b->rep.errors > 0)
+		return -1;
+	log_debug("%s: %zu ranges, %zu IPv4 and %zu IPv6 prefixes", b->rep.path, cfg->n_ranges,
+		  cfg->prefixes_per_family[TEXPORTER_IPV4],
+		  cfg->prefixes_per_family[TEXPORTER_IPV6]);
+	return 0;
+}
+
+int config_parse(const char *name, const char *text, size_t len, struct config *cfg)
+{
+	struct config_build b = { .rep = { .path = name } };
+	char *copy = malloc(len + 1);
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!copy) {
+		config_error(&b.rep, "out of memory reading %zu bytes", len);
+		return -1;
+	}
+	/* The JSON parser reads up to a terminating NUL, as a file read gets. */
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	err = config_parse_text(&b, copy, len, cfg);
+	free(copy);
+	return err;
+}
+
 int config_load(const char *path, struct config *cfg)
 {
 	struct config_build b = { .rep = { .path = path } };
 	char *text = NULL;
 	size_t len = 0;
+	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (config_read_file(&b.rep, &text, &len) == 0) {
-		const char *json = config_skip_bom(text, &len);
-
-		config_check(&b, json, len);
-		free(text);
-	}
-	if (b.rep.errors == 0) {
-		config_drop_repeats(&b);
-		if (config_fill(&b, cfg) < 0) {
-			config_error(&b.rep, "out of memory while storing %zu prefixes",
-				     b.n_entries);
-			config_free(cfg);
-		}
-	}
-	config_report_overflow(&b.rep);
-	config_build_free(&b);
-	if (b.rep.errors > 0)
+	if (config_read_file(&b.rep, &text, &len)) {
+		config_report_overflow(&b.rep);
+		config_build_free(&b);
 		return -1;
-	log_debug("%s: %zu ranges, %zu IPv4 and %zu IPv6 prefixes", path, cfg->n_ranges,
-		  cfg->prefixes_per_family[TEXPORTER_IPV4],
-		  cfg->prefixes_per_family[TEXPORTER_IPV6]);
-	return 0;
+	}
+	err = config_parse_text(&b, text, len, cfg);
+	free(text);
+	return err;
 }
 
 void config_free(struct config *cfg)

@@ -37,6 +37,8 @@ struct config {
  * are cleared with a warning; the same prefix twice under one name is
  * kept once with a warning. */
 int config_load(const char *path, struct config *cfg);
+/* The same for a config already in memory; NAME stands for the file. */
+int config_parse(const char *name, const char *text, size_t len, struct config *cfg);
 void config_free(struct config *cfg);
 
 /* 0 if NAME is a valid range name (1-63 bytes of UTF-8, no control
