@@ -8,7 +8,8 @@ CLANG   ?= clang
 BPFTOOL ?= bpftool
 BUILD   ?= build
 
-CFLAGS   ?= -O2 -g
+CFLAGS   ?= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+LDFLAGS  ?= -Wl,-z,relro,-z,now
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE \
 	    -Ibpf -I$(BUILD) -DTEXPORTER_VERSION='"$(VERSION)"' \
 	    -DTEXPORTER_REVISION='"$(REVISION)"'
@@ -26,6 +27,7 @@ READER := $(BUILD)/texporter-read
 SKEL   := $(BUILD)/texporter.skel.h
 
 .PHONY: all clean help
+include scripts/install.mk
 ## all      build build/texporter-load and build/texporter-read (default)
 all: $(LOADER) $(READER)
 

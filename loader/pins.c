@@ -72,7 +72,7 @@ int pins_prepare_root(const char *root)
 {
 	if (path_is_below(root, SYS_FS_BPF) && mount_sys_fs_bpf())
 		return -1;
-	if (mkdir_parents(root, 0755)) {
+	if (mkdir_parents(root, 0755) || chmod(root, 0755)) {
 		log_error("cannot create pin root %s: %s", root, strerror(errno));
 		return -1;
 	}

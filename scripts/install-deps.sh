@@ -9,7 +9,8 @@ BUILD_PACKAGES=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev
 	libcjson-dev pkg-config iproute2)
 TEST_PACKAGES=(bats bats-assert bats-support bats-file python3 iputils-ping
 	iperf3 ethtool curl tcpdump prometheus prometheus-node-exporter procps
-	util-linux kmod systemd)
+	util-linux kmod systemd mandoc lintian dpkg-dev fakeroot openbsd-inetd
+	libclang-rt-dev valgrind)
 # Installed for their binaries only; the tests run their own instances on
 # other ports, so the packaged services must not stay up on 9090/9100.
 SERVICES=(prometheus prometheus-node-exporter)
@@ -128,7 +129,8 @@ verify_tools() {
 	local tool missing=()
 	for tool in make gcc clang llc bpftool pkg-config ip bats python3 ping \
 		iperf3 ethtool curl tcpdump prometheus prometheus-node-exporter \
-		nsenter mount systemd-socket-activate systemd-analyze; do
+		nsenter mount systemd-socket-activate systemd-analyze mandoc lintian \
+		dpkg-deb valgrind; do
 		command -v "$tool" >/dev/null || missing+=("$tool")
 	done
 	((${#missing[@]} == 0)) || die "still missing after install: ${missing[*]}"

@@ -1,0 +1,141 @@
+# texporter: install, uninstall and the Debian package.
+#
+# Included by the top-level Makefile; also usable alone:
+#   make -f scripts/install.mk install DESTDIR=/tmp/stage PREFIX=/usr
+# The binaries come from $(BUILD) (texporter-load, texporter-read).
+# Paths follow the GNU conventions; DESTDIR stages an install elsewhere.
+
+# Whatever includes this file keeps its own default goal.
+texporter_default_goal := $(.DEFAULT_GOAL)
+
+VERSION    ?= $(shell cat VERSION)
+BUILD      ?= build
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+bindir     ?= $(PREFIX)/bin
+sbindir    ?= $(PREFIX)/sbin
+datadir    ?= $(PREFIX)/share
+mandir     ?= $(datadir)/man
+docdir     ?= $(datadir)/doc/texporter
+sysconfdir ?= /etc
+unitdir    ?= /lib/systemd/system
+INSTALL    ?= install
+
+TEXPORTER_BINS     := $(BUILD)/texporter-load $(BUILD)/texporter-read
+TEXPORTER_UNITS    := $(addprefix systemd/,texporter-load@.service texporter-read.socket \
+			texporter-read@.service texporter-textfile.service texporter-textfile.timer)
+TEXPORTER_MANS     := $(addprefix docs/,texporter-load.8 texporter-read.8 texporter-update-ranges.8)
+TEXPORTER_DOCS     := $(addprefix docs/,architecture.md deployment.md prometheus.md \
+			grafana-dashboard.json)
+TEXPORTER_EXAMPLES := $(addprefix scripts/,inetd.conf texporter-read.xinetd texporter.cron)
+# source:installed path (below sysconfdir) of each config file
+TEXPORTER_CONFIGS  := scripts/config.default.json:texporter/config.json \
+		      scripts/config.default.json:texporter/static.json \
+		      scripts/texporter.default:default/texporter
+
+# The units, examples and the updater name the paths of a Debian install;
+# this rewrites them to the paths of this one.
+texporter_paths = sed -e 's|/usr/sbin/texporter-|$(sbindir)/texporter-|g' \
+		      -e 's|/usr/bin/texporter-|$(bindir)/texporter-|g' \
+		      -e 's|/etc/texporter|$(sysconfdir)/texporter|g' \
+		      -e 's|/etc/default/texporter|$(sysconfdir)/default/texporter|g' \
+		      -e 's|/usr/share/doc/texporter|$(docdir)|g'
+# $(call texporter_install_paths,FILES,DIR,MODE): FILES, rewritten, into DIR
+texporter_install_paths = for f in $(1); do \
+		dst=$(2)/$$(basename $$f); \
+		$(texporter_paths) $$f > $$dst && chmod $(3) $$dst || exit 1; \
+	done
+
+.PHONY: install uninstall deb lintian
+
+## install  install binaries, units, man pages, scripts, docs and a default
+##          config that never replaces an existing one (PREFIX, DESTDIR, ...)
+install: $(TEXPORTER_BINS)
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) $(DESTDIR)$(unitdir) \
+		$(DESTDIR)$(mandir)/man8 $(DESTDIR)$(docdir)/examples \
+		$(DESTDIR)$(sysconfdir)/texporter $(DESTDIR)$(sysconfdir)/default
+	$(INSTALL) -m 0755 $(BUILD)/texporter-load $(DESTDIR)$(sbindir)/texporter-load
+	$(INSTALL) -m 0755 $(BUILD)/texporter-read $(DESTDIR)$(bindir)/texporter-read
+	$(call texporter_install_paths,scripts/texporter-update-ranges,$(DESTDIR)$(sbindir),0755)
+	$(call texporter_install_paths,$(TEXPORTER_UNITS),$(DESTDIR)$(unitdir),0644)
+	$(call texporter_install_paths,$(TEXPORTER_EXAMPLES),$(DESTDIR)$(docdir)/examples,0644)
+	$(INSTALL) -m 0644 $(TEXPORTER_MANS) $(DESTDIR)$(mandir)/man8/
+	$(INSTALL) -m 0644 $(TEXPORTER_DOCS) $(DESTDIR)$(docdir)/
+	for pair in $(TEXPORTER_CONFIGS); do \
+		dst=$(DESTDIR)$(sysconfdir)/$${pair#*:}; \
+		if [ -e $$dst ]; then echo "keeping $$dst"; \
+		else $(INSTALL) -m 0644 $${pair%%:*} $$dst || exit 1; fi; \
+	done
+
+## uninstall remove what install put in place; config files only while they
+##          are unchanged from the defaults
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/texporter-load $(DESTDIR)$(sbindir)/texporter-update-ranges \
+		$(DESTDIR)$(bindir)/texporter-read \
+		$(addprefix $(DESTDIR)$(unitdir)/,$(notdir $(TEXPORTER_UNITS))) \
+		$(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(TEXPORTER_MANS))) \
+		$(addprefix $(DESTDIR)$(docdir)/,$(notdir $(TEXPORTER_DOCS))) \
+		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(TEXPORTER_EXAMPLES)))
+	rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || :
+	for pair in $(TEXPORTER_CONFIGS); do \
+		dst=$(DESTDIR)$(sysconfdir)/$${pair#*:}; \
+		if cmp -s $${pair%%:*} $$dst; then rm -f $$dst; \
+		elif [ -e $$dst ]; then echo "keeping changed $$dst"; fi; \
+	done
+	rmdir $(DESTDIR)$(sysconfdir)/texporter 2>/dev/null || :
+
+DEB_ARCH       ?= $(shell dpkg --print-architecture)
+DEB_VERSION    ?= $(VERSION)
+# Who built the package, as dch(1) finds it: DEBFULLNAME and DEBEMAIL, else git's user.
+DEB_MAINTAINER ?= $(or $(DEBFULLNAME),$(shell git config user.name),texporter developers) \
+		  <$(or $(DEBEMAIL),$(shell git config user.email),texporter@example.org)>
+DEB_STAGE      := $(BUILD)/deb
+DEB_FILE        = $(BUILD)/texporter_$(DEB_VERSION)_$(DEB_ARCH).deb
+# Dates in the package (changelog, file times) are the last commit's, so
+# two builds of one commit give the same package.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+DEB_DATE       ?= $(shell date -R -d @$(SOURCE_DATE_EPOCH))
+
+## deb      build $(BUILD)/texporter_VERSION_ARCH.deb from the binaries in $(BUILD)
+deb: $(TEXPORTER_BINS)
+	rm -rf $(DEB_STAGE) $(DEB_STAGE).shlibs $(DEB_FILE)
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory install \
+		BUILD=$(BUILD) DESTDIR=$(abspath $(DEB_STAGE)) PREFIX=/usr \
+		bindir=/usr/bin sbindir=/usr/sbin mandir=/usr/share/man \
+		docdir=/usr/share/doc/texporter sysconfdir=/etc unitdir=/lib/systemd/system
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+		$(DEB_STAGE)/usr/sbin/texporter-load $(DEB_STAGE)/usr/bin/texporter-read
+	gzip -9n $(DEB_STAGE)/usr/share/man/man8/*.8
+	$(INSTALL) -m 0644 scripts/deb/copyright $(DEB_STAGE)/usr/share/doc/texporter/copyright
+	printf 'texporter (%s) unstable; urgency=medium\n\n  * texporter %s.\n\n -- %s  %s\n' \
+		'$(DEB_VERSION)' '$(DEB_VERSION)' '$(DEB_MAINTAINER)' '$(DEB_DATE)' \
+		| gzip -9n > $(DEB_STAGE)/usr/share/doc/texporter/changelog.gz
+	$(INSTALL) -d $(DEB_STAGE)/usr/share/lintian/overrides $(DEB_STAGE)/DEBIAN
+	$(INSTALL) -m 0644 scripts/deb/lintian-overrides \
+		$(DEB_STAGE)/usr/share/lintian/overrides/texporter
+	$(INSTALL) -m 0755 scripts/deb/postinst scripts/deb/prerm scripts/deb/postrm \
+		$(DEB_STAGE)/DEBIAN/
+	cd $(DEB_STAGE) && find etc -type f | sed 's|^|/|' | LC_ALL=C sort > DEBIAN/conffiles
+	cd $(DEB_STAGE) && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' \
+		| LC_ALL=C sort -z | xargs -0 md5sum > DEBIAN/md5sums
+	# dpkg-shlibdeps expects a source tree: debian/control and the
+	# package's files in debian/<package>; a minimal one will do.
+	rm -rf $(DEB_STAGE).shlibs && mkdir -p $(DEB_STAGE).shlibs/debian
+	printf 'Source: texporter\n\nPackage: texporter\nArchitecture: any\n' \
+		> $(DEB_STAGE).shlibs/debian/control
+	ln -s $(abspath $(DEB_STAGE)) $(DEB_STAGE).shlibs/debian/texporter
+	shlibs=$$(cd $(DEB_STAGE).shlibs && dpkg-shlibdeps -O \
+		debian/texporter/usr/sbin/texporter-load debian/texporter/usr/bin/texporter-read \
+		| sed -n 's/^shlibs:Depends=//p') && \
+	size=$$(du -sk --exclude=DEBIAN $(DEB_STAGE) | cut -f1) && \
+	sed -e 's|@VERSION@|$(DEB_VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
+	    -e 's|@MAINTAINER@|$(DEB_MAINTAINER)|' -e "s|@SIZE@|$$size|" \
+	    -e "s|@SHLIBS@|$$shlibs|" scripts/deb/control.in > $(DEB_STAGE)/DEBIAN/control
+	rm -rf $(DEB_STAGE).shlibs
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) dpkg-deb --root-owner-group -Zxz --build $(DEB_STAGE) $(DEB_FILE)
+
+## lintian  build the .deb and check it (docs/packaging.md explains the overrides)
+lintian: deb
+	lintian --fail-on error,warning --display-info $(DEB_FILE)
+
+.DEFAULT_GOAL := $(texporter_default_goal)
