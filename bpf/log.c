@@ -6,8 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <bpf/libbpf.h>
+
 static const char *log_progname = "texporter";
 static enum log_level log_threshold = LOG_INFO;
+static int libbpf_muted;
 
 static const char *const level_names[] = {
 	[LOG_TRACE] = "trace", [LOG_DEBUG] = "debug", [LOG_INFO] = "info",
@@ -48,4 +51,24 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (fmt[0] == '\0' || fmt[strlen(fmt) - 1] != '\n')
 		fputc('\n', stderr);
+}
+
+static int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN :
+			      level == LIBBPF_INFO ? LOG_DEBUG : LOG_TRACE;
+
+	if (libbpf_muted || ours < log_threshold)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void log_route_libbpf(void)
+{
+	libbpf_set_print(log_libbpf);
+}
+
+void log_mute_libbpf(int muted)
+{
+	libbpf_muted = muted;
 }

@@ -21,6 +21,13 @@ enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Routes libbpf's messages (the verifier's log among them) through these
+ * levels: libbpf warnings as warn, info as debug, debug as trace. */
+void log_route_libbpf(void);
+/* While muted, libbpf's messages are dropped: for probes whose failure is
+ * an expected answer, not a problem. */
+void log_mute_libbpf(int muted);
+
 #define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -105,9 +105,11 @@ static int attach_tc_legacy(enum direction dir, int ifindex, const char *ifname,
 	int err;
 
 	legacy_hook(&hook, dir, ifindex);
+	/* Without a clsact qdisc yet this fails; libbpf would log that. */
+	log_mute_libbpf(1);
 	err = bpf_tc_attach(&hook, &opts);
+	log_mute_libbpf(0);
 	if (err == -EINVAL || err == -ENOENT) {
-		/* No clsact qdisc yet (asked for only then: libbpf logs EEXIST). */
 		err = bpf_tc_hook_create(&hook);
 		if (err && err != -EEXIST) {
 			log_error("%s: cannot create the clsact qdisc: %s", ifname, strerror(-err));

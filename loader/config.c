@@ -1208,3 +1208,21 @@ void config_free(struct config *cfg)
 	free(cfg->prefixes);
 	memset(cfg, 0, sizeof(*cfg));
 }
+
+int config_check_unmatched_name(const struct config *cfg, const char *path, const char *name)
+{
+	char why[128];
+
+	if (config_check_name(name, why, sizeof(why))) {
+		log_error("--unmatched-name \"%s\": %s", name, why);
+		return -1;
+	}
+	for (size_t r = 0; r < cfg->n_ranges; r++) {
+		if (strcmp(cfg->ranges[r].name, name) == 0) {
+			log_error("%s: range \"%s\" has the name of the unmatched range; rename it or pass another --unmatched-name",
+				  path, name);
+			return -1;
+		}
+	}
+	return 0;
+}

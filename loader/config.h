@@ -59,4 +59,8 @@ bool config_clear_host_bits(struct config_prefix *p);
 /* Writes P as "ADDR/LEN" into BUF (CONFIG_CIDR_STRLEN bytes suffice). */
 void config_format_cidr(const struct config_prefix *p, char *buf, size_t len);
 
+/* 0 if NAME can be the unmatched range's name for CFG (read from PATH): a
+ * valid name that no range of CFG has. Otherwise logs why and returns -1. */
+int config_check_unmatched_name(const struct config *cfg, const char *path, const char *name);
+
 #endif /* TEXPORTER_CONFIG_H */

@@ -90,21 +90,9 @@ static int resolve_group(const struct load_options *o, gid_t *gid)
 
 static int job_prepare(struct job *j)
 {
-	char why[128];
-
-	if (config_check_name(j->o->unmatched, why, sizeof(why))) {
-		log_error("--unmatched-name \"%s\": %s", j->o->unmatched, why);
+	if (config_load(j->o->config_path, &j->cfg) ||
+	    config_check_unmatched_name(&j->cfg, j->o->config_path, j->o->unmatched))
 		return LOAD_EXIT_USAGE;
-	}
-	if (config_load(j->o->config_path, &j->cfg))
-		return LOAD_EXIT_USAGE;
-	for (size_t r = 0; r < j->cfg.n_ranges; r++) {
-		if (strcmp(j->cfg.ranges[r].name, j->o->unmatched) == 0) {
-			log_error("%s: range \"%s\" has the name of the unmatched range; rename it or pass another --unmatched-name",
-				  j->o->config_path, j->o->unmatched);
-			return LOAD_EXIT_USAGE;
-		}
-	}
 	if (resolve_group(j->o, &j->gid))
 		return LOAD_EXIT_USAGE;
 	j->ifindex = (int)if_nametoindex(j->o->ifname);
@@ -120,17 +108,6 @@ static bool job_unchanged(const struct job *j)
 	return j->cur.loaded && !j->grow && j->cur.meta.config_hash == j->hash &&
 	       state_attached(&j->cur, DIR_INGRESS, j->ifindex) &&
 	       state_attached(&j->cur, DIR_EGRESS, j->ifindex);
-}
-
-/* libbpf's messages (the verifier's log among them) at our levels. */
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN :
-			      level == LIBBPF_INFO ? LOG_DEBUG : LOG_TRACE;
-
-	if (ours < log_get_level())
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 static int job_load_programs(struct job *j)
@@ -466,7 +443,7 @@ int load_run(const struct load_options *o)
 	struct job j = { .o = o, .names_fd = -1, .meta_fd = -1 };
 	int rc;
 
-	libbpf_set_print(libbpf_log);
+	log_route_libbpf();
 	j.att[0].link_fd = j.att[1].link_fd = -1;
 	state_open(&j.cur, ""); /* an empty state, so cleanup is uniform */
 	rc = job_run(&j);

@@ -95,8 +95,23 @@ static int parse_choice(const char *flag, const char *value, const char *const *
 struct cli {
 	struct load_options o;
 	enum action action;
+	const char *action_flag;
+	const char *current_flag; /* argv word being parsed, for messages */
 	int level;
 };
+
+/* --detach, --check and --status exclude each other: which one would be
+ * meant is not ours to guess. */
+static int set_action(struct cli *c, enum action action, const char *flag)
+{
+	if (c->action_flag && c->action != action) {
+		log_error("%s and %s cannot be combined", c->action_flag, flag);
+		return -1;
+	}
+	c->action = action;
+	c->action_flag = flag;
+	return 0;
+}
 
 static const char *const ingress_choices[] = { "xdp", "tc", NULL };
 static const char *const xdp_choices[] = { "auto", "native", "generic", NULL };
@@ -113,9 +128,9 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 	case OPT_PIN_ROOT: c->o.pin_root = arg; break;
 	case OPT_GROUP: c->o.group = arg; break;
 	case OPT_UNMATCHED: c->o.unmatched = arg; break;
-	case OPT_DETACH: c->action = ACTION_DETACH; break;
-	case OPT_CHECK: c->action = ACTION_CHECK; break;
-	case OPT_STATUS: c->action = ACTION_STATUS; break;
+	case OPT_DETACH: v = set_action(c, ACTION_DETACH, "--detach"); break;
+	case OPT_CHECK: v = set_action(c, ACTION_CHECK, "--check"); break;
+	case OPT_STATUS: v = set_action(c, ACTION_STATUS, "--status"); break;
 	case OPT_INGRESS:
 		v = parse_choice("--ingress", arg, ingress_choices);
 		c->o.attach.ingress = (enum ingress_hook)v;
@@ -128,7 +143,11 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		v = parse_choice("--tc-mode", arg, tc_choices);
 		c->o.attach.tc_mode = (enum tc_mode)v;
 		break;
+	case ':':
+		log_error("%s needs a value", c->current_flag);
+		return -1;
 	default:
+		log_error("unknown option %s", c->current_flag);
 		return -1;
 	}
 	if (opt == 'l' && v < 0)
@@ -142,6 +161,10 @@ static int check_run(const struct load_options *o)
 
 	if (config_load(o->config_path, &cfg))
 		return LOAD_EXIT_USAGE;
+	if (config_check_unmatched_name(&cfg, o->config_path, o->unmatched)) {
+		config_free(&cfg);
+		return LOAD_EXIT_USAGE;
+	}
 	printf("%s: ok: %zu ranges, %zu IPv4 + %zu IPv6 prefixes\n", o->config_path,
 	       cfg.n_ranges, cfg.prefixes_per_family[TEXPORTER_IPV4],
 	       cfg.prefixes_per_family[TEXPORTER_IPV6]);
@@ -181,7 +204,9 @@ int main(int argc, char **argv)
 	int opt;
 
 	log_init("texporter-load", LOG_INFO);
-	while ((opt = getopt_long(argc, argv, "i:f:l:hV", long_options, NULL)) != -1) {
+	opterr = 0; /* our own messages, in our format */
+	while (c.current_flag = argv[optind < argc ? optind : argc - 1],
+	       (opt = getopt_long(argc, argv, ":i:f:l:hV", long_options, NULL)) != -1) {
 		if (opt == 'h') {
 			usage(stdout);
 			return LOAD_EXIT_OK;
