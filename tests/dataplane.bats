@@ -1,0 +1,342 @@
+#!/usr/bin/env bats
+# The data plane: which packets are counted, under which ranges, with how
+# many bytes. Real packets cross a veth pair; texporter is loaded on IF_A in
+# NS_A, so NS_A's pings count as A->B on egress (TC) and their replies as
+# B->A on ingress (XDP, or TC with --ingress tc).
+#
+# Sizes: `ping -s S` sends L3 packets of 20+8+S bytes (IPv4) or 40+8+S
+# (IPv6); sendraw's --l3-size is the L3 size itself.
+
+load helpers
+
+setup() {
+	tx_setup_bpffs
+	tx_setup_pair
+	CONFIG=$BATS_TEST_TMPDIR/ranges.json
+}
+
+teardown() {
+	tx_teardown
+}
+
+# --- helpers of this file ---------------------------------------------------
+
+# The two hosts as ranges of their own, both families.
+write_host_ranges() {
+	tx_write_config "$CONFIG" "lan=$IP4_A,$IP6_A" "peer=$IP4_B,$IP6_B"
+}
+
+load_a() {
+	run tx_load "$NS_A" -i "$IF_A" -f "$CONFIG" "$@"
+	assert_success
+}
+
+# ping_b FAMILY COUNT SIZE: COUNT echo requests of SIZE data bytes from NS_A
+# to NS_B, every one answered.
+ping_b() {
+	local family=$1 count=$2 size=$3 dst=$IP4_B
+	[[ $family == ipv6 ]] && dst=$IP6_B
+	run tx_in "$NS_A" ping -q -c "$count" -s "$size" -i 0.05 -W 2 "$dst"
+	assert_success
+	assert_output --partial "$count packets transmitted, $count received,"
+}
+
+# Frames from NS_B into IF_B, so they arrive on IF_A's ingress hook.
+sendraw_b() {
+	run tx_sendraw "$NS_B" --iface "$IF_B" "$@"
+	assert_success
+}
+
+# Non-IP frames from NS_B: sendraw_other_b ARP LLDP VLAN_ARP, counts of each.
+sendraw_other_b() {
+	tx_in "$NS_B" "$PYTHON" - "$IF_B" "$IP4_B" "$IP4_A" "$@" <<-'EOF'
+		import socket, struct, sys
+		iface, src_ip, dst_ip, arp, lldp, vlan_arp = sys.argv[1:4] + [int(n) for n in sys.argv[4:7]]
+		s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+		s.bind((iface, 0))
+		mac = s.getsockname()[4]
+		request = (struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + socket.inet_aton(src_ip)
+		           + bytes(6) + socket.inet_aton(dst_ip)).ljust(46, b"\0")
+		frames = ([b"\xff" * 6 + mac + b"\x08\x06" + request] * arp
+		          + [bytes.fromhex("0180c200000e") + mac + b"\x88\xcc" + bytes(46)] * lldp
+		          + [b"\xff" * 6 + mac + b"\x81\x00\x00\x0a\x08\x06" + request] * vlan_arp)
+		for frame in frames:
+		    s.send(frame)
+	EOF
+}
+
+read_a() {
+	run tx_read "$NS_A"
+	assert_success
+}
+
+# assert_series FAMILY SRC DST PACKETS BYTES, on the reader output in
+# $output; SRC and DST as they appear in the output (escaped).
+assert_series() {
+	local family=$1 src=$2 dst=$3 packets=$4 bytes=$5 labels got_packets got_bytes
+	labels="iface=\"$IF_A\",family=\"$family\",src=\"$src\",dst=\"$dst\""
+	got_packets=$(tx_metric texporter_captured_packets_total "$labels")
+	got_bytes=$(tx_metric texporter_captured_bytes_total "$labels")
+	[[ $got_packets == "$packets" && $got_bytes == "$bytes" ]] ||
+		fail "{$labels}: want $packets packets, $bytes bytes; got $got_packets packets, $got_bytes bytes
+$output"
+}
+
+# assert_series_count FAMILY N: exactly N series of FAMILY, for packets and
+# for bytes.
+assert_series_count() {
+	local family=$1 want=$2 metric got
+	for metric in texporter_captured_packets_total texporter_captured_bytes_total; do
+		got=$(grep -c "^$metric{iface=\"$IF_A\",family=\"$family\"," <<<"$output" || true)
+		[[ $got == "$want" ]] ||
+			fail "want $want $family series of $metric, got $got
+$output"
+	done
+}
+
+assert_no_dataplane_errors() {
+	local reason
+	for reason in truncated malformed length; do
+		assert_equal "$(tx_metric texporter_dataplane_errors_total \
+			"iface=\"$IF_A\",reason=\"$reason\"")" 0
+	done
+}
+
+assert_attached() {
+	local direction=$1 hook=$2 mode=$3
+	assert_equal "$(tx_metric texporter_attach_info \
+		"iface=\"$IF_A\",direction=\"$direction\",hook=\"$hook\",mode=\"$mode\"")" 1
+}
+
+# TCX links exist on Linux >= 6.6; before that, `auto` falls back to legacy.
+default_tc_mode() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$(uname -r)"
+	if ((major > 6 || (major == 6 && minor >= 6))); then
+		echo tcx
+	else
+		echo legacy
+	fi
+}
+
+# 4 IPv4 echo requests and replies of 128 L3 bytes (20 + 8 + 100), counted
+# exactly in both directions and nowhere else.
+assert_ipv4_pings_counted() {
+	ping_b ipv4 4 100
+	read_a
+	assert_series ipv4 lan peer 4 $((4 * 128))
+	assert_series ipv4 peer lan 4 $((4 * 128))
+	assert_series_count ipv4 2
+	assert_series_count ipv6 0
+	assert_no_dataplane_errors
+}
+
+# --- classification and counts ----------------------------------------------
+
+@test "IPv4 traffic between two named ranges is counted exactly, ingress and egress" {
+	write_host_ranges
+	load_a
+	ping_b ipv4 5 100 # 5 x 128 L3 bytes each way
+	read_a
+	assert_series ipv4 lan peer 5 640
+	assert_series ipv4 peer lan 5 640
+	assert_series_count ipv4 2
+	assert_series_count ipv6 0
+	assert_no_dataplane_errors
+	assert_equal "$(tx_metric texporter_ignored_frames_total "iface=\"$IF_A\"")" 0
+}
+
+@test "IPv6 traffic between two named ranges is counted exactly, ingress and egress" {
+	write_host_ranges
+	load_a
+	ping_b ipv6 3 200 # 3 x (40 + 8 + 200) = 3 x 248 L3 bytes each way
+	read_a
+	assert_series ipv6 lan peer 3 744
+	assert_series ipv6 peer lan 3 744
+	assert_series_count ipv6 2
+	assert_series_count ipv4 0
+	assert_no_dataplane_errors
+}
+
+@test "counts add up over several sizes and both families" {
+	write_host_ranges
+	load_a
+	ping_b ipv4 2 0    # 2 x 28
+	ping_b ipv4 3 1000 # 3 x 1028
+	ping_b ipv6 2 1    # 2 x 49
+	ping_b ipv6 1 1400 # 1 x 1448
+	read_a
+	assert_series ipv4 lan peer 5 $((2 * 28 + 3 * 1028))
+	assert_series ipv4 peer lan 5 $((2 * 28 + 3 * 1028))
+	assert_series ipv6 lan peer 3 $((2 * 49 + 1448))
+	assert_series ipv6 peer lan 3 $((2 * 49 + 1448))
+	assert_series_count ipv4 2
+	assert_series_count ipv6 2
+}
+
+@test "an address in no range counts under other" {
+	tx_write_config "$CONFIG" "peer=$IP4_B,$IP6_B"
+	load_a
+	ping_b ipv4 3 100
+	ping_b ipv6 2 100
+	read_a
+	assert_series ipv4 other peer 3 $((3 * 128))
+	assert_series ipv4 peer other 3 $((3 * 128))
+	assert_series ipv6 other peer 2 $((2 * 148))
+	assert_series ipv6 peer other 2 $((2 * 148))
+	assert_series_count ipv4 2
+	assert_series_count ipv6 2
+}
+
+@test "--unmatched-name elsewhere renames the unmatched range" {
+	tx_write_config "$CONFIG" "peer=$IP4_B,$IP6_B"
+	load_a --unmatched-name elsewhere
+	ping_b ipv4 3 100
+	ping_b ipv6 2 100
+	read_a
+	assert_series ipv4 elsewhere peer 3 $((3 * 128))
+	assert_series ipv4 peer elsewhere 3 $((3 * 128))
+	assert_series ipv6 elsewhere peer 2 $((2 * 148))
+	assert_series ipv6 peer elsewhere 2 $((2 * 148))
+	assert_series_count ipv4 2
+	assert_series_count ipv6 2
+	refute_output --partial 'src="other"'
+	refute_output --partial 'dst="other"'
+}
+
+@test "nested prefixes under different names: the longest match wins" {
+	# The more specific range first in the file: order must not matter.
+	tx_write_config "$CONFIG" "peer=$IP4_B,$IP6_B" "net=10.91.0.0/16,fd00:91::/64" \
+		"wide=10.0.0.0/8,fd00::/16"
+	load_a
+	ping_b ipv4 3 100
+	ping_b ipv6 2 100
+	read_a
+	assert_series ipv4 net peer 3 $((3 * 128))
+	assert_series ipv4 peer net 3 $((3 * 128))
+	assert_series ipv6 net peer 2 $((2 * 148))
+	assert_series ipv6 peer net 2 $((2 * 148))
+	assert_series_count ipv4 2
+	assert_series_count ipv6 2
+}
+
+# --- hooks and modes --------------------------------------------------------
+
+@test "by default ingress is counted by XDP and egress by TC" {
+	write_host_ranges
+	load_a
+	assert_ipv4_pings_counted
+	assert_attached ingress xdp native
+	assert_attached egress tc "$(default_tc_mode)"
+	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
+}
+
+@test "--ingress tc counts the same traffic exactly" {
+	write_host_ranges
+	load_a --ingress tc
+	assert_ipv4_pings_counted
+	assert_attached ingress tc "$(default_tc_mode)"
+	assert_attached egress tc "$(default_tc_mode)"
+	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
+}
+
+@test "--xdp-mode generic counts the same traffic exactly" {
+	write_host_ranges
+	load_a --xdp-mode generic
+	assert_ipv4_pings_counted
+	assert_attached ingress xdp generic
+	assert_attached egress tc "$(default_tc_mode)"
+	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
+}
+
+@test "--tc-mode legacy counts the same traffic exactly" {
+	write_host_ranges
+	load_a --tc-mode legacy
+	assert_ipv4_pings_counted
+	assert_attached ingress xdp native
+	assert_attached egress tc legacy
+	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
+}
+
+@test "--ingress tc with --tc-mode legacy counts the same traffic exactly" {
+	write_host_ranges
+	load_a --ingress tc --tc-mode legacy
+	assert_ipv4_pings_counted
+	assert_attached ingress tc legacy
+	assert_attached egress tc legacy
+	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
+}
+
+# --- what reaches the parser ------------------------------------------------
+
+@test "802.1Q-tagged IPv4 and IPv6 frames are counted by their L3 size" {
+	write_host_ranges
+	load_a
+	sendraw_b --count 5 --src "$IP4_B" --dst "$IP4_A" --l3-size 300 --vlan 10
+	sendraw_b --count 3 --src "$IP6_B" --dst "$IP6_A" --l3-size 500 --vlan 4094
+	read_a
+	assert_series ipv4 peer lan 5 1500
+	assert_series ipv6 peer lan 3 1500
+	assert_series_count ipv4 1
+	assert_series_count ipv6 1
+	assert_no_dataplane_errors
+	assert_equal "$(tx_metric texporter_ignored_frames_total "iface=\"$IF_A\"")" 0
+}
+
+@test "QinQ (802.1ad outer, 802.1Q inner) IPv4 and IPv6 frames are counted by their L3 size" {
+	write_host_ranges
+	load_a
+	sendraw_b --count 4 --src "$IP4_B" --dst "$IP4_A" --l3-size 200 --vlan 100 --vlan 200
+	sendraw_b --count 2 --src "$IP6_B" --dst "$IP6_A" --l3-size 700 --vlan 100 --vlan 200
+	read_a
+	assert_series ipv4 peer lan 4 800
+	assert_series ipv6 peer lan 2 1400
+	assert_series_count ipv4 1
+	assert_series_count ipv6 1
+	assert_no_dataplane_errors
+	assert_equal "$(tx_metric texporter_ignored_frames_total "iface=\"$IF_A\"")" 0
+}
+
+@test "tagged and QinQ frames are counted the same with --ingress tc" {
+	# Before TC ingress the kernel moves the outer tag out of the packet
+	# data, so this path differs from XDP's.
+	write_host_ranges
+	load_a --ingress tc
+	sendraw_b --count 5 --src "$IP4_B" --dst "$IP4_A" --l3-size 300 --vlan 10
+	sendraw_b --count 4 --src "$IP4_B" --dst "$IP4_A" --l3-size 200 --vlan 100 --vlan 200
+	sendraw_b --count 3 --src "$IP6_B" --dst "$IP6_A" --l3-size 500 --vlan 10
+	sendraw_b --count 2 --src "$IP6_B" --dst "$IP6_A" --l3-size 700 --vlan 100 --vlan 200
+	read_a
+	assert_series ipv4 peer lan 9 $((1500 + 800))
+	assert_series ipv6 peer lan 5 $((1500 + 1400))
+	assert_series_count ipv4 1
+	assert_series_count ipv6 1
+	assert_no_dataplane_errors
+}
+
+@test "ARP, LLDP and other non-IP frames count as ignored, not as traffic" {
+	write_host_ranges
+	load_a
+	sendraw_other_b 3 2 1 # ARP requests, LLDP frames, a VLAN-tagged ARP
+	read_a
+	assert_equal "$(tx_metric texporter_ignored_frames_total "iface=\"$IF_A\"")" 6
+	assert_series_count ipv4 0
+	assert_series_count ipv6 0
+	assert_no_dataplane_errors
+}
+
+# --- output -----------------------------------------------------------------
+
+@test "range names with quotes, backslashes, spaces and UTF-8 are escaped in the output" {
+	tx_write_config "$CONFIG" "say \"hi\" \\ there=$IP4_A,$IP6_A" "Zürich — ☃ peer=$IP4_B,$IP6_B"
+	load_a
+	ping_b ipv4 2 100
+	ping_b ipv6 1 100
+	read_a
+	assert_series ipv4 'say \"hi\" \\ there' 'Zürich — ☃ peer' 2 256
+	assert_series ipv4 'Zürich — ☃ peer' 'say \"hi\" \\ there' 2 256
+	assert_series ipv6 'say \"hi\" \\ there' 'Zürich — ☃ peer' 1 148
+	assert_series ipv6 'Zürich — ☃ peer' 'say \"hi\" \\ there' 1 148
+	assert_series_count ipv4 2
+	assert_series_count ipv6 2
+}
