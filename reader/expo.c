@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Rendering the exposition: Prometheus text format 0.0.4, or OpenMetrics
+ * 1.0 (counter families named without _total, "# EOF" at the end).
+ *
+ * Output is sorted so that two scrapes diff: families by name, samples by
+ * their label values. For the traffic series that is done without sorting
+ * any series: each interface's ids are sorted by name once, then the loop
+ * runs src-sorted x dst-sorted. All label values are escaped once into an
+ * arena, and every line is copied together from pieces into one buffer.
+ */
+#include "reader.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* One interface prepared for rendering. */
+struct iface_view {
+	const struct iface_snapshot *snap;
+	__u32 *ids;     /* ids with a non-empty name, sorted by name */
+	__u32 n_ids;
+	size_t *esc_off; /* per id: its escaped name in the arena */
+	__u32 *esc_len;
+	size_t label_off; /* the escaped iface label in the arena */
+	size_t label_len;
+	size_t series; /* (family, src, dst) with packets > 0 */
+};
+
+struct render {
+	struct buf *out;
+	enum expo_format format;
+	struct iface_view *views;
+	size_t n_views;
+	struct buf arena; /* escaped label values */
+	bool failed;
+};
+
+static const char *const family_labels[TEXPORTER_FAMILY_COUNT] = {
+	[TEXPORTER_IPV4] = "ipv4",
+	[TEXPORTER_IPV6] = "ipv6",
+};
+
+static const struct {
+	const char *hook;
+	const char *mode;
+} attach_labels[] = {
+	[TEXPORTER_ATTACH_XDP_NATIVE] = { "xdp", "native" },
+	[TEXPORTER_ATTACH_XDP_GENERIC] = { "xdp", "generic" },
+	[TEXPORTER_ATTACH_TCX] = { "tc", "tcx" },
+	[TEXPORTER_ATTACH_TC_LEGACY] = { "tc", "legacy" },
+};
+
+/* ---- preparing the interfaces */
+
+static size_t name_len(const struct texporter_name *n)
+{
+	return strnlen(n->name, TEXPORTER_NAME_LEN - 1);
+}
+
+static int cmp_id_by_name(const void *a, const void *b, void *arg)
+{
+	const struct texporter_name *names = arg;
+	const struct texporter_name *x = &names[*(const __u32 *)a];
+	const struct texporter_name *y = &names[*(const __u32 *)b];
+	size_t lx = name_len(x), ly = name_len(y);
+	int c = memcmp(x->name, y->name, lx < ly ? lx : ly);
+
+	return c ? c : (lx > ly) - (lx < ly);
+}
+
+static int view_prepare(struct iface_view *v, const struct iface_snapshot *s,
+			struct buf *arena)
+{
+	__u32 cap = s->meta.capacity;
+
+	v->snap = s;
+	v->ids = malloc(cap * sizeof(*v->ids));
+	v->esc_off = calloc(cap, sizeof(*v->esc_off));
+	v->esc_len = calloc(cap, sizeof(*v->esc_len));
+	if (!v->ids || !v->esc_off || !v->esc_len)
+		return -1;
+
+	v->label_off = arena->len;
+	buf_add_label_value(arena, s->label, strlen(s->label));
+	v->label_len = arena->len - v->label_off;
+
+	for (__u32 id = 0; id < cap; id++) {
+		size_t len = name_len(&s->names[id]);
+
+		if (!len)
+			continue;
+		v->ids[v->n_ids++] = id;
+		v->esc_off[id] = arena->len;
+		buf_add_label_value(arena, s->names[id].name, len);
+		v->esc_len[id] = (__u32)(arena->len - v->esc_off[id]);
+	}
+	qsort_r(v->ids, v->n_ids, sizeof(*v->ids), cmp_id_by_name,
+		(void *)s->names);
+
+	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		for (__u32 i = 0; i < v->n_ids; i++) {
+			const struct texporter_counter *row =
+				&s->counters[(size_t)texporter_counter_index(
+					cap, f, v->ids[i], 0)];
+
+			for (__u32 j = 0; j < v->n_ids; j++)
+				v->series += row[v->ids[j]].packets != 0;
+		}
+	return arena->failed ? -1 : 0;
+}
+
+static void view_free(struct iface_view *v)
+{
+	free(v->ids);
+	free(v->esc_off);
+	free(v->esc_len);
+}
+
+/* ---- writing families and samples */
+
+static void family_header(struct render *r, const char *name, const char *type,
+			  const char *help)
+{
+	size_t len = strlen(name);
+
+	/* OpenMetrics names a counter family without the _total suffix
+	 * that its samples keep. */
+	if (r->format == EXPO_OPENMETRICS && !strcmp(type, "counter") &&
+	    len > 6 && !strcmp(name + len - 6, "_total"))
+		len -= 6;
+	buf_add_str(r->out, "# HELP ");
+	buf_add(r->out, name, len);
+	buf_add(r->out, " ", 1);
+	buf_add_str(r->out, help);
+	buf_add_str(r->out, "\n# TYPE ");
+	buf_add(r->out, name, len);
+	buf_add(r->out, " ", 1);
+	buf_add_str(r->out, type);
+	buf_add(r->out, "\n", 1);
+}
+
+/* name{iface="LABEL"EXTRA} VALUE, where extra is ",label=\"value\"..." */
+static void sample_iface(struct render *r, const char *name,
+			 const struct iface_view *v, const char *extra,
+			 uint64_t value)
+{
+	buf_add_str(r->out, name);
+	buf_add_str(r->out, "{iface=\"");
+	buf_add(r->out, r->arena.data + v->label_off, v->label_len);
+	buf_add(r->out, "\"", 1);
+	buf_add_str(r->out, extra);
+	buf_add_str(r->out, "} ");
+	buf_add_u64(r->out, value);
+	buf_add(r->out, "\n", 1);
+}
+
+static void family_attach_info(struct render *r)
+{
+	family_header(r, "texporter_attach_info", "gauge",
+		      "How texporter is attached to an interface, per direction.");
+	for (size_t i = 0; i < r->n_views; i++) {
+		const struct iface_view *v = &r->views[i];
+		/* "egress" sorts before "ingress". */
+		const struct {
+			const char *name;
+			__u32 how;
+		} dirs[] = {
+			{ "egress", v->snap->meta.egress },
+			{ "ingress", v->snap->meta.ingress },
+		};
+
+		for (size_t d = 0; d < 2; d++) {
+			char extra[96];
+			__u32 how = dirs[d].how;
+
+			if (how == TEXPORTER_ATTACH_NONE ||
+			    how >= sizeof(attach_labels) / sizeof(attach_labels[0])) {
+				if (how != TEXPORTER_ATTACH_NONE)
+					log_debug("%s: unknown %s attach mode %u",
+						  v->snap->dir, dirs[d].name, how);
+				continue;
+			}
+			snprintf(extra, sizeof(extra),
+				 ",direction=\"%s\",hook=\"%s\",mode=\"%s\"",
+				 dirs[d].name, attach_labels[how].hook,
+				 attach_labels[how].mode);
+			sample_iface(r, "texporter_attach_info", v, extra, 1);
+		}
+	}
+}
+
+static void family_build_info(struct render *r)
+{
+	family_header(r, "texporter_build_info", "gauge",
+		      "Version and revision of texporter-read.");
+	buf_add_str(r->out, "texporter_build_info{version=\"");
+	buf_add_label_value(r->out, TEXPORTER_VERSION,
+			    strlen(TEXPORTER_VERSION));
+	buf_add_str(r->out, "\",revision=\"");
+	buf_add_label_value(r->out, TEXPORTER_REVISION,
+			    strlen(TEXPORTER_REVISION));
+	buf_add_str(r->out, "\"} 1\n");
+}
+
+/* The hot loop: one line per (iface, family, src, dst) with packets. */
+static void family_captured(struct render *r, bool bytes)
+{
+	const char *name = bytes ? "texporter_captured_bytes_total"
+				 : "texporter_captured_packets_total";
+	struct buf *out = r->out;
+	struct buf prefix = { 0 };
+
+	if (bytes)
+		family_header(r, name, "counter",
+			      "L3 bytes captured, by interface, address family, "
+			      "source range and destination range.");
+	else
+		family_header(r, name, "counter",
+			      "Packets captured, by interface, address family, "
+			      "source range and destination range.");
+	for (size_t i = 0; i < r->n_views; i++) {
+		const struct iface_view *v = &r->views[i];
+		const struct iface_snapshot *s = v->snap;
+		__u32 cap = s->meta.capacity;
+
+		for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++) {
+			for (__u32 si = 0; si < v->n_ids; si++) {
+				__u32 src = v->ids[si];
+				const struct texporter_counter *row =
+					&s->counters[(size_t)texporter_counter_index(
+						cap, f, src, 0)];
+
+				/* name{iface="L",family="F",src="S",dst=" */
+				prefix.len = 0;
+				buf_add_str(&prefix, name);
+				buf_add_str(&prefix, "{iface=\"");
+				buf_add(&prefix, r->arena.data + v->label_off,
+					v->label_len);
+				buf_add_str(&prefix, "\",family=\"");
+				buf_add_str(&prefix, family_labels[f]);
+				buf_add_str(&prefix, "\",src=\"");
+				buf_add(&prefix, r->arena.data + v->esc_off[src],
+					v->esc_len[src]);
+				buf_add_str(&prefix, "\",dst=\"");
+				if (prefix.failed)
+					goto out;
+
+				for (__u32 di = 0; di < v->n_ids; di++) {
+					__u32 dst = v->ids[di];
+					const struct texporter_counter *c = &row[dst];
+					size_t dlen = v->esc_len[dst];
+					char *p;
+
+					if (!c->packets)
+						continue;
+					if (!buf_reserve(out, prefix.len + dlen + 24))
+						goto out;
+					p = out->data + out->len;
+					memcpy(p, prefix.data, prefix.len);
+					p += prefix.len;
+					memcpy(p, r->arena.data + v->esc_off[dst], dlen);
+					p += dlen;
+					memcpy(p, "\"} ", 3);
+					p += 3;
+					p += format_u64(p, bytes ? c->bytes : c->packets);
+					*p++ = '\n';
+					out->len = (size_t)(p - out->data);
+				}
+			}
+		}
+	}
+out:
+	if (prefix.failed)
+		out->failed = true;
+	buf_free(&prefix);
+}
+
+enum iface_value {
+	VALUE_COUNTER_SLOTS,
+	VALUE_COUNTER_SLOTS_USED,
+	VALUE_LAST_CHANGE,
+	VALUE_LOADED,
+	VALUE_RANGES,
+	VALUE_RELOADS,
+	VALUE_TRIE_ENTRIES,
+	VALUE_TRIE_USED,
+	VALUE_IGNORED,
+};
+
+static uint64_t iface_value(const struct iface_snapshot *s, enum iface_value which)
+{
+	const struct texporter_meta *m = &s->meta;
+
+	switch (which) {
+	case VALUE_COUNTER_SLOTS:
+		return 2ull * m->capacity * m->capacity;
+	case VALUE_COUNTER_SLOTS_USED:
+		return s->slots_used;
+	case VALUE_LAST_CHANGE:
+		return m->changed_at;
+	case VALUE_LOADED:
+		return m->loaded_at;
+	case VALUE_RANGES:
+		return m->ranges;
+	case VALUE_RELOADS:
+		return m->reloads;
+	case VALUE_TRIE_ENTRIES:
+		return m->trie_entries;
+	case VALUE_TRIE_USED:
+		return m->trie_used;
+	case VALUE_IGNORED:
+		return s->errors[TEXPORTER_ERR_NON_IP];
+	}
+	return 0;
+}
+
+/* A family with one sample per interface and no other label. */
+static void family_per_iface(struct render *r, const char *name,
+			     const char *type, const char *help,
+			     enum iface_value which)
+{
+	family_header(r, name, type, help);
+	for (size_t i = 0; i < r->n_views; i++)
+		sample_iface(r, name, &r->views[i], "",
+			     iface_value(r->views[i].snap, which));
+}
+
+static void family_dataplane_errors(struct render *r)
+{
+	/* Sorted by reason. */
+	static const struct {
+		const char *extra;
+		enum texporter_error err;
+	} reasons[] = {
+		{ ",reason=\"length\"", TEXPORTER_ERR_LENGTH },
+		{ ",reason=\"malformed\"", TEXPORTER_ERR_MALFORMED },
+		{ ",reason=\"truncated\"", TEXPORTER_ERR_TRUNCATED },
+	};
+
+	family_header(r, "texporter_dataplane_errors_total", "counter",
+		      "Frames the data plane could not count in full, by reason: "
+		      "truncated and malformed frames are not counted, length "
+		      "errors are counted with the bytes present.");
+	for (size_t i = 0; i < r->n_views; i++)
+		for (size_t k = 0; k < sizeof(reasons) / sizeof(reasons[0]); k++)
+			sample_iface(r, "texporter_dataplane_errors_total",
+				     &r->views[i], reasons[k].extra,
+				     r->views[i].snap->errors[reasons[k].err]);
+}
+
+static void family_prefixes(struct render *r)
+{
+	family_header(r, "texporter_prefixes", "gauge",
+		      "Prefixes in the classification table, by address family.");
+	for (size_t i = 0; i < r->n_views; i++)
+		for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++) {
+			char extra[32];
+
+			snprintf(extra, sizeof(extra), ",family=\"%s\"",
+				 family_labels[f]);
+			sample_iface(r, "texporter_prefixes", &r->views[i], extra,
+				     r->views[i].snap->meta.prefixes[f]);
+		}
+}
+
+static void family_trie(struct render *r)
+{
+	family_per_iface(r, "texporter_trie_entries", "gauge",
+			 "Capacity of the classification trie, in entries.",
+			 VALUE_TRIE_ENTRIES);
+	family_per_iface(r, "texporter_trie_entries_used", "gauge",
+			 "Trie entries the current classification table uses.",
+			 VALUE_TRIE_USED);
+}
+
+static void family_scrape_duration(struct render *r, int64_t started_ns)
+{
+	double seconds = (double)(now_ns() - started_ns) / 1e9;
+
+	family_header(r, "texporter_scrape_duration_seconds", "gauge",
+		      "Time this scrape took to read the pins and render the "
+		      "metrics.");
+	buf_printf(r->out, "texporter_scrape_duration_seconds %.6f\n", seconds);
+}
+
+static size_t estimate_size(const struct render *r)
+{
+	size_t bytes = 64 * 1024;
+
+	for (size_t i = 0; i < r->n_views; i++) {
+		const struct iface_view *v = &r->views[i];
+		/* Both captured families; names average their longest. */
+		bytes += 2 * v->series *
+			 (sizeof("texporter_captured_packets_total{iface=\"\","
+				 "family=\"ipv4\",src=\"\",dst=\"\"} \n") +
+			  v->label_len + 2 * 32 + 12);
+	}
+	return bytes;
+}
+
+void expo_render(const struct pins_snapshot *snap, enum expo_format format,
+		 int64_t started_ns, struct buf *out)
+{
+	struct render r = { .out = out, .format = format };
+	struct buf tail = { 0 };
+
+	r.views = calloc(snap->count ? snap->count : 1, sizeof(*r.views));
+	if (!r.views) {
+		out->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < snap->count; i++) {
+		r.n_views++;
+		if (view_prepare(&r.views[i], &snap->ifaces[i], &r.arena)) {
+			out->failed = true;
+			goto out;
+		}
+	}
+	buf_reserve(out, estimate_size(&r));
+
+	family_attach_info(&r);
+	family_build_info(&r);
+	family_captured(&r, true);
+	family_captured(&r, false);
+	family_per_iface(&r, "texporter_counters_slots", "gauge",
+			 "Slots in the counters map: 2 families x capacity x "
+			 "capacity.", VALUE_COUNTER_SLOTS);
+	family_per_iface(&r, "texporter_counters_slots_used", "gauge",
+			 "Counter slots that have counted at least one packet.",
+			 VALUE_COUNTER_SLOTS_USED);
+	family_dataplane_errors(&r);
+	family_per_iface(&r, "texporter_ignored_frames_total", "counter",
+			 "Frames the data plane ignored because they are not "
+			 "IPv4 or IPv6.", VALUE_IGNORED);
+	family_per_iface(&r, "texporter_last_change_timestamp_seconds", "gauge",
+			 "Unix time of the last load or reload that changed "
+			 "something.", VALUE_LAST_CHANGE);
+	family_per_iface(&r, "texporter_loaded_timestamp_seconds", "gauge",
+			 "Unix time of the first load.", VALUE_LOADED);
+	family_prefixes(&r);
+	family_per_iface(&r, "texporter_ranges", "gauge",
+			 "Named ranges in use, the unmatched range included.",
+			 VALUE_RANGES);
+	family_per_iface(&r, "texporter_reloads_total", "counter",
+			 "Reloads that changed something.", VALUE_RELOADS);
+
+	/* The duration sorts before the trie families but should cover them:
+	 * render those aside, time, then append. */
+	r.out = &tail;
+	family_trie(&r);
+	r.out = out;
+	family_scrape_duration(&r, started_ns);
+	buf_add(out, tail.data, tail.len);
+	if (tail.failed)
+		out->failed = true;
+	if (format == EXPO_OPENMETRICS)
+		buf_add_str(out, "# EOF\n");
+out:
+	for (size_t i = 0; i < r.n_views; i++)
+		view_free(&r.views[i]);
+	free(r.views);
+	buf_free(&r.arena);
+	buf_free(&tail);
+}

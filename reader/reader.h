@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * texporter-read internals, one section per source file. main.c reads
+ * top-down: options -> one of the modes (stdout, textfile, inetd, listen),
+ * each of which calls scrape() = pins_read() + expo_render().
+ */
+#ifndef TEXPORTER_READER_H
+#define TEXPORTER_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "texporter.h"
+
+/* The Makefile passes both; a bare compiler run still builds. */
+#ifndef TEXPORTER_VERSION
+#define TEXPORTER_VERSION "unknown"
+#endif
+#ifndef TEXPORTER_REVISION
+#define TEXPORTER_REVISION "unknown"
+#endif
+
+/* Exit codes, as documented in --help and texporter-read(8). */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+/* Room for a failure message that names the object, the cause and the fix. */
+#define ERR_LEN 768
+
+/* ---- buf.c: one growable byte buffer; the exposition is rendered into one */
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool failed; /* an allocation failed; later appends are dropped */
+};
+
+void buf_free(struct buf *b);
+/* Makes room for extra more bytes; false (and b->failed) if out of memory. */
+bool buf_reserve(struct buf *b, size_t extra);
+void buf_add_u64(struct buf *b, uint64_t value);
+/* Appends a label value escaped per the text format (\\, \", \n); bytes
+ * that are not valid UTF-8 become U+FFFD so a scrape never breaks. */
+void buf_add_label_value(struct buf *b, const char *text, size_t len);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Writes all of data to fd (a file, pipe or terminal); -1 with errno. */
+int write_all(int fd, const void *data, size_t len);
+
+static inline void buf_add(struct buf *b, const void *data, size_t len)
+{
+	if (b->cap - b->len < len && !buf_reserve(b, len))
+		return;
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+static inline void buf_add_str(struct buf *b, const char *text)
+{
+	buf_add(b, text, strlen(text));
+}
+
+/* Writes value in decimal at out (room for 20 bytes); returns the length. */
+static inline size_t format_u64(char *out, uint64_t value)
+{
+	char digits[20];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	memcpy(out, digits + n, sizeof(digits) - n);
+	return sizeof(digits) - n;
+}
+
+/* ---- clock (scrape.c) */
+
+int64_t now_ms(void);
+int64_t now_ns(void);
+
+/* ---- pins.c: walk the pin root, open pins read-only, read a consistent
+ * snapshot of each interface (meta.seq is a seqlock written by the loader) */
+
+struct iface_snapshot {
+	char dir[256];   /* directory name under the pin root */
+	char label[256]; /* iface label: meta.ifname, or dir if that is empty */
+	struct texporter_meta meta;
+	struct texporter_name *names;       /* meta.capacity entries */
+	struct texporter_counter *counters; /* 2 * capacity^2, CPUs summed, carry added */
+	uint64_t errors[TEXPORTER_ERR_COUNT];
+	uint64_t slots_used; /* counter slots with packets > 0 */
+};
+
+struct pins_snapshot {
+	struct iface_snapshot *ifaces; /* sorted by label */
+	size_t count;
+};
+
+struct scrape_config {
+	const char *pin_root;
+	char **ifnames; /* -i, deduplicated; NULL/0 = every loaded interface */
+	size_t n_ifnames;
+};
+
+/* Fills snap; on failure returns -1 with the reason (path, cause, fix) in err. */
+int pins_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
+	      char *err, size_t errlen);
+void pins_snapshot_free(struct pins_snapshot *snap);
+
+/* ---- expo.c: render the exposition */
+
+enum expo_format {
+	EXPO_TEXT,        /* text/plain; version=0.0.4 */
+	EXPO_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+};
+
+/* Appends every metric family, sorted, to out. started_ns (now_ns() when
+ * the scrape began) gives texporter_scrape_duration_seconds. */
+void expo_render(const struct pins_snapshot *snap, enum expo_format format,
+		 int64_t started_ns, struct buf *out);
+
+/* ---- scrape.c */
+
+/* Reads the pins and renders them into out. On failure returns -1, logs
+ * the reason and leaves it in err (the 503 body). */
+int scrape(const struct scrape_config *cfg, enum expo_format format,
+	   struct buf *out, char *err, size_t errlen);
+
+/* ---- gzip.c */
+
+/* Compresses in into out as one gzip member, in a single deflate pass. */
+int gzip_compress(const struct buf *in, struct buf *out);
+
+/* ---- http.c: parse one request with hard limits, build its response */
+
+#define HTTP_MAX_HEAD 8192            /* request line + headers */
+#define HTTP_REQUEST_TIMEOUT_MS 5000  /* whole request, from accept */
+#define HTTP_RESPONSE_TIMEOUT_MS 10000 /* writing the response */
+#define HTTP_LINGER_MS 1000           /* draining a client we cut short */
+
+enum http_method { HTTP_GET, HTTP_HEAD };
+
+struct http_request {
+	enum http_method method;
+	const char *path; /* into the request buffer, query stripped */
+	size_t path_len;
+	bool openmetrics; /* Accept prefers OpenMetrics */
+	bool gzip;        /* Accept-Encoding allows gzip */
+};
+
+/* Scans the head received so far (data[0..len), *scanned bytes of it seen
+ * before). Returns 0 if more is needed, 200 when the request is complete
+ * and parsed into req, or the status to answer with: 400, 405, 414, 431. */
+int http_parse(const char *data, size_t len, size_t *scanned,
+	       struct http_request *req);
+
+struct http_response {
+	int status;
+	char head[512];
+	size_t head_len;
+	struct buf body;
+	bool send_body; /* false for HEAD */
+};
+
+/* Builds the answer to a parsed request (runs the scrape for /metrics). */
+void http_respond(const struct http_request *req,
+		  const struct scrape_config *cfg, struct http_response *resp);
+/* Builds a bodied error answer (400, 404, 405, 408, 414, 431, 503, ...). */
+void http_respond_error(int status, const char *detail,
+			struct http_response *resp);
+void http_response_free(struct http_response *resp);
+
+/* ---- conn.c: one HTTP connection as a state machine with deadlines,
+ * driven by poll() both for inetd (stdin/stdout) and --listen */
+
+enum conn_state {
+	CONN_READING,
+	CONN_WRITING,
+	CONN_LINGERING,
+	CONN_DONE,
+};
+
+struct conn {
+	int in_fd, out_fd;
+	bool is_socket;
+	enum conn_state state;
+	int64_t deadline_ms;
+	size_t req_len, scanned;
+	size_t sent;
+	size_t drained;
+	bool cut_short; /* answered before the client finished sending */
+	struct http_request req;
+	struct http_response resp;
+	char peer[64];
+	char req_buf[HTTP_MAX_HEAD];
+};
+
+void conn_init(struct conn *c, int in_fd, int out_fd, int64_t now);
+/* The descriptor and events to poll for in the current state. */
+int conn_poll_fd(const struct conn *c, short *events);
+/* Advances on readiness (revents) or on the clock passing the deadline. */
+void conn_step(struct conn *c, short revents, int64_t now,
+	       const struct scrape_config *cfg);
+void conn_release(struct conn *c);
+/* "1.2.3.4:80" or "[::1]:80" for an address from getpeername/getsockname. */
+void sockaddr_describe(const void *ss, char *out, size_t len);
+/* errno says "not now": try again after the next poll. */
+bool errno_is_transient(void);
+
+/* ---- serve.c */
+
+/* One request on stdin/stdout (inetd nowait, systemd Accept=yes). */
+int serve_inetd(const struct scrape_config *cfg);
+/* Foreground server on "[ADDR]:PORT" until SIGTERM/SIGINT. */
+int serve_listen(const char *addr, const struct scrape_config *cfg);
+/* Same, on an inherited listening socket (systemd Accept=no). */
+int serve_listen_fd(int fd, const struct scrape_config *cfg);
+/* Checks the syntax of a --listen argument; -1 with a message if bad. */
+int listen_addr_check(const char *addr, char *err, size_t errlen);
+
+/* ---- textfile.c */
+
+/* Writes the exposition to path atomically (temp file, fsync, rename). */
+int textfile_write(const char *path, const struct scrape_config *cfg);
+
+#endif /* TEXPORTER_READER_H */

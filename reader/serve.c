@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Serving HTTP: one request on stdin/stdout (inetd nowait, systemd
+ * Accept=yes), or a foreground server: one process, no threads, one
+ * ppoll() over the listeners and every connection, each connection with
+ * its own deadline (conn.c), a fixed cap on connections, clean exit on
+ * SIGTERM/SIGINT.
+ */
+#include "reader.h"
+
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_PORT "2112"
+#define MAX_LISTENERS 8
+/* 200 slow clients and a scrape must fit; each costs ~8.5 KiB while it
+ * sends its request, and its response while it reads. */
+#define MAX_CONNS 512
+#define ACCEPT_PAUSE_MS 100 /* after EMFILE and the like */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* ---- inetd */
+
+/* Classic inetd hands the socket over as stderr too: a log line there
+ * would land in the HTTP response. Send the logs nowhere instead. */
+static void keep_logs_out_of_the_socket(void)
+{
+	struct stat in, err;
+	int fd;
+
+	if (fstat(0, &in) || fstat(2, &err) || in.st_dev != err.st_dev ||
+	    in.st_ino != err.st_ino)
+		return;
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 2);
+		close(fd);
+	}
+}
+
+int serve_inetd(const struct scrape_config *cfg)
+{
+	struct conn *c = malloc(sizeof(*c));
+	int rc;
+
+	if (!c) {
+		log_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	keep_logs_out_of_the_socket();
+	signal(SIGPIPE, SIG_IGN);
+	conn_init(c, 0, 1, now_ms());
+	while (c->state != CONN_DONE) {
+		struct pollfd p;
+		int64_t wait = c->deadline_ms - now_ms();
+		int n;
+
+		p.fd = conn_poll_fd(c, &p.events);
+		n = poll(&p, 1, wait < 0 ? 0 : (int)wait);
+		if (n < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			break;
+		}
+		conn_step(c, n > 0 ? p.revents : 0, now_ms(), cfg);
+	}
+	rc = c->resp.status == 503 ? EXIT_RUNTIME : EXIT_OK;
+	conn_release(c);
+	free(c);
+	return rc;
+}
+
+/* ---- --listen [ADDR]:PORT */
+
+struct listen_addr {
+	char host[256]; /* empty: every address, IPv6 and IPv4 */
+	char port[8];
+};
+
+static bool all_digits(const char *s, size_t len)
+{
+	if (!len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Accepted: ":PORT", "ADDR:PORT", "[IPV6]:PORT", "PORT", "ADDR", "[IPV6]",
+ * "" (PORT defaults to 2112; port 0 picks a free one and logs it).
+ */
+static int listen_addr_parse(const char *text, struct listen_addr *a,
+			     char *err, size_t errlen)
+{
+	const char *host = text, *port = NULL, *colon;
+	size_t host_len;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || (close[1] && close[1] != ':')) {
+			snprintf(err, errlen, "bad --listen address '%s': "
+				 "expected [IPV6]:PORT", text);
+			return -1;
+		}
+		host = text + 1;
+		host_len = (size_t)(close - host);
+		port = close[1] ? close + 2 : NULL;
+	} else if (all_digits(text, strlen(text))) {
+		host_len = 0;
+		port = text;
+	} else {
+		colon = strchr(text, ':');
+		if (colon && strchr(colon + 1, ':')) {
+			snprintf(err, errlen, "bad --listen address '%s': write "
+				 "an IPv6 address in brackets, as [::1]:2112",
+				 text);
+			return -1;
+		}
+		host_len = colon ? (size_t)(colon - text) : strlen(text);
+		port = colon ? colon + 1 : NULL;
+	}
+	if (!port || !*port)
+		port = DEFAULT_PORT;
+	if (!all_digits(port, strlen(port)) || strlen(port) > 5 ||
+	    atoi(port) > 65535) {
+		snprintf(err, errlen, "bad --listen address '%s': the port must "
+			 "be a number from 0 to 65535", text);
+		return -1;
+	}
+	if (host_len >= sizeof(a->host)) {
+		snprintf(err, errlen, "bad --listen address '%s': host too long",
+			 text);
+		return -1;
+	}
+	memcpy(a->host, host, host_len);
+	a->host[host_len] = '\0';
+	snprintf(a->port, sizeof(a->port), "%s", port);
+	return 0;
+}
+
+int listen_addr_check(const char *addr, char *err, size_t errlen)
+{
+	struct listen_addr a;
+
+	return listen_addr_parse(addr, &a, err, errlen);
+}
+
+static void describe_sockname(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		snprintf(out, len, "?");
+	else
+		sockaddr_describe(&ss, out, len);
+}
+
+/* v6only: -1 leaves the system default, 0 is dual stack, 1 IPv6 only. */
+static int listener_open(const struct sockaddr *sa, socklen_t sl, int v6only)
+{
+	int one = 1, fd, e;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa->sa_family == AF_INET6 && v6only >= 0)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	if (bind(fd, sa, sl) || listen(fd, SOMAXCONN)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int listeners_open(const struct listen_addr *a, int *fds, size_t *n)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	};
+	struct addrinfo *res, *ai;
+	bool has_v4 = false;
+	int rc, e = 0;
+
+	*n = 0;
+	if (!a->host[0]) {
+		/* Every address: one dual-stack socket, or IPv4 alone on
+		 * hosts without IPv6. */
+		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6,
+					     .sin6_addr = IN6ADDR_ANY_INIT,
+					     .sin6_port = htons((uint16_t)atoi(a->port)) };
+		struct sockaddr_in any4 = { .sin_family = AF_INET,
+					    .sin_addr.s_addr = htonl(INADDR_ANY),
+					    .sin_port = htons((uint16_t)atoi(a->port)) };
+
+		fds[0] = listener_open((struct sockaddr *)&any6, sizeof(any6), 0);
+		if (fds[0] < 0 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL))
+			fds[0] = listener_open((struct sockaddr *)&any4,
+					       sizeof(any4), -1);
+		if (fds[0] < 0) {
+			log_error("cannot listen on :%s: %s", a->port,
+				  strerror(errno));
+			return -1;
+		}
+		*n = 1;
+		return 0;
+	}
+	rc = getaddrinfo(a->host, a->port, &hints, &res);
+	if (rc) {
+		log_error("cannot listen on %s:%s: %s", a->host, a->port,
+			  gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next)
+		has_v4 |= ai->ai_family == AF_INET;
+	for (ai = res; ai && *n < MAX_LISTENERS; ai = ai->ai_next) {
+		int fd = listener_open(ai->ai_addr, ai->ai_addrlen,
+				       has_v4 ? 1 : -1);
+
+		if (fd < 0) {
+			e = errno;
+			log_warn("cannot listen on an address of %s:%s: %s",
+				 a->host, a->port, strerror(e));
+			continue;
+		}
+		fds[(*n)++] = fd;
+	}
+	freeaddrinfo(res);
+	if (!*n) {
+		log_error("cannot listen on %s:%s: %s", a->host, a->port,
+			  strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static void stop_signals_catch(sigset_t *saved)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	/* Blocked except inside ppoll(), so a signal cannot slip in between
+	 * the check of stop_signal and the wait. */
+	sigprocmask(SIG_BLOCK, &block, saved);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void accept_all(int lfd, struct conn **conns, size_t *n_conns,
+		       int64_t now, int64_t *paused_until)
+{
+	while (*n_conns < MAX_CONNS) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (!errno_is_transient()) {
+				log_warn("accept: %s; pausing %d ms",
+					 strerror(errno), ACCEPT_PAUSE_MS);
+				*paused_until = now + ACCEPT_PAUSE_MS;
+			}
+			return;
+		}
+		c = malloc(sizeof(*c));
+		if (!c) {
+			log_warn("out of memory for a connection");
+			close(fd);
+			*paused_until = now + ACCEPT_PAUSE_MS;
+			return;
+		}
+		conn_init(c, fd, fd, now);
+		conns[(*n_conns)++] = c;
+	}
+}
+
+static void conn_close(struct conn *c)
+{
+	close(c->in_fd);
+	conn_release(c);
+	free(c);
+}
+
+static int serve_loop(const int *listeners, size_t n_listeners,
+		      const struct scrape_config *cfg)
+{
+	static struct conn *conns[MAX_CONNS];
+	static struct pollfd pfd[MAX_LISTENERS + MAX_CONNS];
+	size_t n_conns = 0;
+	int64_t paused_until = 0;
+	sigset_t saved;
+
+	stop_signals_catch(&saved);
+	while (!stop_signal) {
+		int64_t now = now_ms(), next = INT64_MAX;
+		bool accepting = n_conns < MAX_CONNS && now >= paused_until;
+		struct timespec ts, *tsp = NULL;
+		size_t np = 0, kept = 0;
+		int n;
+
+		for (size_t i = 0; i < n_listeners; i++)
+			pfd[np++] = (struct pollfd){ listeners[i],
+						     accepting ? POLLIN : 0, 0 };
+		for (size_t i = 0; i < n_conns; i++) {
+			pfd[np].fd = conn_poll_fd(conns[i], &pfd[np].events);
+			pfd[np++].revents = 0;
+			if (conns[i]->deadline_ms < next)
+				next = conns[i]->deadline_ms;
+		}
+		if (!accepting && paused_until > now && paused_until < next)
+			next = paused_until;
+		if (next != INT64_MAX) {
+			int64_t wait = next > now ? next - now : 0;
+
+			ts.tv_sec = wait / 1000;
+			ts.tv_nsec = (wait % 1000) * 1000000;
+			tsp = &ts;
+		}
+		n = ppoll(pfd, np, tsp, &saved);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			break;
+		}
+		now = now_ms();
+		for (size_t i = 0; i < n_conns; i++) {
+			conn_step(conns[i], pfd[n_listeners + i].revents, now, cfg);
+			if (conns[i]->state == CONN_DONE)
+				conn_close(conns[i]);
+			else
+				conns[kept++] = conns[i];
+		}
+		n_conns = kept;
+		for (size_t i = 0; i < n_listeners; i++)
+			if (pfd[i].revents & POLLIN)
+				accept_all(listeners[i], conns, &n_conns, now,
+					   &paused_until);
+	}
+	if (stop_signal)
+		log_info("stopping on %s", strsignal(stop_signal));
+	for (size_t i = 0; i < n_conns; i++)
+		conn_close(conns[i]);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	return stop_signal ? EXIT_OK : EXIT_RUNTIME;
+}
+
+int serve_listen(const char *addr, const struct scrape_config *cfg)
+{
+	struct listen_addr a;
+	int fds[MAX_LISTENERS];
+	size_t n;
+	char err[ERR_LEN];
+	int rc;
+
+	if (listen_addr_parse(addr, &a, err, sizeof(err))) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	if (listeners_open(&a, fds, &n))
+		return EXIT_RUNTIME;
+	for (size_t i = 0; i < n; i++) {
+		char where[INET6_ADDRSTRLEN + 16];
+
+		describe_sockname(fds[i], where, sizeof(where));
+		log_info("listening on %s", where);
+	}
+	rc = serve_loop(fds, n, cfg);
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	return rc;
+}
+
+int serve_listen_fd(int fd, const struct scrape_config *cfg)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK)) {
+		log_error("cannot use the listening socket on stdin: %s",
+			  strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	describe_sockname(fd, where, sizeof(where));
+	log_info("serving the listening socket on stdin (%s)", where);
+	return serve_loop(&fd, 1, cfg);
+}

@@ -1,0 +1,964 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+#
+# texporter-read, against pins that tests/reader/texporter-fixture makes
+# the way texporter-load would (no loader, no traffic). Every test mounts
+# its own bpffs and unmounts it in teardown. Servers listen on loopback
+# only. Run as root.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+setup_file() {
+	export ROOT_DIR="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+	export READER="$ROOT_DIR/build/texporter-read"
+	export FIXTURE="$BATS_FILE_TMPDIR/texporter-fixture"
+	export CLIENT="$ROOT_DIR/tests/reader/http-client.py"
+	make -C "$ROOT_DIR" build/texporter-read >/dev/null
+	cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$ROOT_DIR/bpf" \
+		-o "$FIXTURE" "$ROOT_DIR/tests/reader/texporter-fixture.c" -lbpf
+}
+
+setup() {
+	# Under /tmp, traversable, so that "nobody" can reach the pins.
+	T="$(mktemp -d /tmp/texporter-read-test.XXXXXX)"
+	chmod 0755 "$T"
+	mkdir "$T/bpffs"
+	mount -t bpf bpf "$T/bpffs"
+	PINS="$T/bpffs/texporter"
+	VERSION="$("$READER" -V | sed -E 's/^texporter-read (.*) \(revision .*\)$/\1/')"
+	REVISION="$("$READER" -V | sed -E 's/^.*\(revision (.*)\)$/\1/')"
+}
+
+teardown() {
+	local pid
+	for pid in $(cat "$T/pids" 2>/dev/null); do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	umount "$T/bpffs" 2>/dev/null || true
+	umount "$T/small" 2>/dev/null || true
+	rm -rf "$T"
+}
+
+# ---- helpers
+
+fixture() {
+	"$FIXTURE" "$PINS"
+}
+
+# eth0: three names, traffic on two CPUs (when there are two) and in
+# carry, a slot whose destination has no name, errors.
+base_fixture() {
+	fixture <<'EOF'
+iface eth0 capacity=16
+meta ingress=1 egress=3 ranges=3 prefixes4=2 prefixes6=1 trie_entries=131328 trie_used=131072 loaded_at=1700000000 changed_at=1700000100 reloads=2
+name 0 other
+name 1 private
+name 2 zoom
+count 4 1 2 1500 1 0
+count 4 1 2 3000 2 last
+count 4 2 1 100 1
+count 6 0 1 80 1
+count 4 0 3 999 9
+error truncated 5 0
+error truncated 2 last
+error non_ip 7
+error length 1 last
+carry 4 1 2 10 1
+EOF
+}
+
+base_expected() {
+	cat <<EOF
+# HELP texporter_attach_info How texporter is attached to an interface, per direction.
+# TYPE texporter_attach_info gauge
+texporter_attach_info{iface="eth0",direction="egress",hook="tc",mode="tcx"} 1
+texporter_attach_info{iface="eth0",direction="ingress",hook="xdp",mode="native"} 1
+# HELP texporter_build_info Version and revision of texporter-read.
+# TYPE texporter_build_info gauge
+texporter_build_info{version="$VERSION",revision="$REVISION"} 1
+# HELP texporter_captured_bytes_total L3 bytes captured, by interface, address family, source range and destination range.
+# TYPE texporter_captured_bytes_total counter
+texporter_captured_bytes_total{iface="eth0",family="ipv4",src="private",dst="zoom"} 4510
+texporter_captured_bytes_total{iface="eth0",family="ipv4",src="zoom",dst="private"} 100
+texporter_captured_bytes_total{iface="eth0",family="ipv6",src="other",dst="private"} 80
+# HELP texporter_captured_packets_total Packets captured, by interface, address family, source range and destination range.
+# TYPE texporter_captured_packets_total counter
+texporter_captured_packets_total{iface="eth0",family="ipv4",src="private",dst="zoom"} 4
+texporter_captured_packets_total{iface="eth0",family="ipv4",src="zoom",dst="private"} 1
+texporter_captured_packets_total{iface="eth0",family="ipv6",src="other",dst="private"} 1
+# HELP texporter_counters_slots Slots in the counters map: 2 families x capacity x capacity.
+# TYPE texporter_counters_slots gauge
+texporter_counters_slots{iface="eth0"} 512
+# HELP texporter_counters_slots_used Counter slots that have counted at least one packet.
+# TYPE texporter_counters_slots_used gauge
+texporter_counters_slots_used{iface="eth0"} 4
+# HELP texporter_dataplane_errors_total Frames the data plane could not count in full, by reason: truncated and malformed frames are not counted, length errors are counted with the bytes present.
+# TYPE texporter_dataplane_errors_total counter
+texporter_dataplane_errors_total{iface="eth0",reason="length"} 1
+texporter_dataplane_errors_total{iface="eth0",reason="malformed"} 0
+texporter_dataplane_errors_total{iface="eth0",reason="truncated"} 7
+# HELP texporter_ignored_frames_total Frames the data plane ignored because they are not IPv4 or IPv6.
+# TYPE texporter_ignored_frames_total counter
+texporter_ignored_frames_total{iface="eth0"} 7
+# HELP texporter_last_change_timestamp_seconds Unix time of the last load or reload that changed something.
+# TYPE texporter_last_change_timestamp_seconds gauge
+texporter_last_change_timestamp_seconds{iface="eth0"} 1700000100
+# HELP texporter_loaded_timestamp_seconds Unix time of the first load.
+# TYPE texporter_loaded_timestamp_seconds gauge
+texporter_loaded_timestamp_seconds{iface="eth0"} 1700000000
+# HELP texporter_prefixes Prefixes in the classification table, by address family.
+# TYPE texporter_prefixes gauge
+texporter_prefixes{iface="eth0",family="ipv4"} 2
+texporter_prefixes{iface="eth0",family="ipv6"} 1
+# HELP texporter_ranges Named ranges in use, the unmatched range included.
+# TYPE texporter_ranges gauge
+texporter_ranges{iface="eth0"} 3
+# HELP texporter_reloads_total Reloads that changed something.
+# TYPE texporter_reloads_total counter
+texporter_reloads_total{iface="eth0"} 2
+# HELP texporter_scrape_duration_seconds Time this scrape took to read the pins and render the metrics.
+# TYPE texporter_scrape_duration_seconds gauge
+texporter_scrape_duration_seconds DURATION
+# HELP texporter_trie_entries Capacity of the classification trie, in entries.
+# TYPE texporter_trie_entries gauge
+texporter_trie_entries{iface="eth0"} 131328
+# HELP texporter_trie_entries_used Trie entries the current classification table uses.
+# TYPE texporter_trie_entries_used gauge
+texporter_trie_entries_used{iface="eth0"} 131072
+EOF
+}
+
+# The same in OpenMetrics: counter families without _total, then # EOF.
+base_expected_openmetrics() {
+	base_expected | sed -E 's/^# (HELP|TYPE) (texporter_[a-z_]+)_total /# \1 \2 /'
+	echo '# EOF'
+}
+
+# The one value that changes from scrape to scrape (checking its form).
+normalise() {
+	sed -E 's/^texporter_scrape_duration_seconds [0-9]+\.[0-9]{6}$/texporter_scrape_duration_seconds DURATION/'
+}
+
+# texporter-read on this test's pins, options appended.
+read_pins() {
+	"$READER" --pin-root "$PINS" "$@"
+}
+
+read_pins_normalised() {
+	read_pins "$@" | normalise
+}
+
+# The lines of a scrape that match the extended regexp $1.
+read_pins_grep() {
+	read_pins "${@:2}" | grep -E "$1"
+}
+
+# texporter-read as "nobody" without capabilities; $1: setpriv's groups.
+read_pins_as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup "$1" --inh-caps=-all \
+		"$READER" --pin-root "$PINS" "${@:2}"
+}
+
+# Pins as texporter-load --group leaves them: root:GID, 0440 in 0750.
+pins_for_group() {
+	chown -R "root:$1" "$PINS/eth0"
+	chmod 0750 "$PINS/eth0"
+	chmod 0440 "$PINS"/eth0/*
+}
+
+# curl ARGS..., the duration normalised.
+curl_normalised() {
+	curl -sS "$@" | normalise
+}
+
+# The first line of the answer to the raw request $1 (printf format).
+raw_request_status() {
+	printf "$1" | /usr/bin/python3 "$CLIENT" raw 127.0.0.1 "$PORT" >"$T/raw"
+	head -1 "$T/raw"
+}
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts systemd-socket-activate ARGS... on a free loopback port; sets PORT.
+start_socket_activate() {
+	PORT="$(free_port)"
+	systemd-socket-activate -l "127.0.0.1:$PORT" "$@" 2>"$T/ssa.log" &
+	echo $! >>"$T/pids"
+	for _ in $(seq 50); do
+		grep -q '^Listening on ' "$T/ssa.log" && return 0
+		sleep 0.1
+	done
+	cat "$T/ssa.log" >&2
+	return 1
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# One request through --inetd on a pipe: $T/resp.head, $T/resp.body.
+inetd_request() {
+	printf "$1" | "$READER" --pin-root "$PINS" --inetd "${@:2}" >"$T/resp"
+	local rc=$?
+	/usr/bin/python3 "$CLIENT" split "$T/resp"
+	return $rc
+}
+
+# Starts texporter-read --listen ADDR, waits until it listens; sets PORT.
+start_server() {
+	"$READER" --pin-root "$PINS" "$@" 2>"$T/server.log" &
+	SERVER_PID=$!
+	echo "$SERVER_PID" >>"$T/pids"
+	for _ in $(seq 50); do
+		PORT="$(sed -nE 's/.*listening on .*:([0-9]+)( .*)?$/\1/p' "$T/server.log" | head -1)"
+		[ -n "$PORT" ] && return 0
+		sleep 0.1
+	done
+	cat "$T/server.log" >&2
+	return 1
+}
+
+# ---- command line
+
+@test "--help prints the usage and exits 0" {
+	run "$READER" --help
+	assert_success
+	assert_line --index 0 'Usage: texporter-read [OPTION]...'
+	assert_line '      --listen [[ADDR]:PORT]  serve HTTP in the foreground until SIGTERM'
+	assert_line '  -i, --interface-name IFACE  export only IFACE; repeatable; alias'
+	assert_line 'Exit status: 0 ok, 1 runtime failure (pins unreadable, write failed),'
+}
+
+@test "--version prints version and revision" {
+	run "$READER" --version
+	assert_success
+	assert_output "texporter-read $VERSION (revision $REVISION)"
+}
+
+@test "usage errors exit 2 and point to --help" {
+	run "$READER" --no-such-option
+	assert_failure 2
+	assert_line "Try 'texporter-read --help' for more information."
+
+	run "$READER" --inetd --textfile "$T/x.prom"
+	assert_failure 2
+	assert_output "texporter-read: --inetd, --listen and --textfile exclude each other
+Try 'texporter-read --help' for more information."
+
+	run "$READER" --listen 1:2:3
+	assert_failure 2
+	assert_line --index 0 "texporter-read: bad --listen address '1:2:3': write an IPv6 address in brackets, as [::1]:2112"
+
+	run "$READER" --listen 127.0.0.1:70000
+	assert_failure 2
+
+	run "$READER" -l loud
+	assert_failure 2
+	assert_line --index 0 "texporter-read: unknown log level 'loud' (use trace, debug, info, warn, error, fatal or panic)"
+
+	run "$READER" -i ../etc
+	assert_failure 2
+
+	run "$READER" surplus
+	assert_failure 2
+}
+
+# ---- what a scrape exports
+
+@test "stdout: the whole exposition, sorted, exactly" {
+	base_fixture
+	run read_pins_normalised
+	assert_success
+	assert_output "$(base_expected)"
+}
+
+@test "stdout: promtool check metrics accepts the output" {
+	base_fixture
+	read_pins >"$T/out"
+	run promtool check metrics <"$T/out"
+	assert_success
+	assert_output ''
+}
+
+@test "two scrapes of the same pins differ only in the scrape duration" {
+	base_fixture
+	read_pins_normalised >"$T/one"
+	read_pins_normalised >"$T/two"
+	run diff "$T/one" "$T/two"
+	assert_success
+}
+
+@test "per-CPU counters are summed and carry is added" {
+	fixture <<'EOF'
+iface eth0
+name 0 other
+name 1 a
+count 4 0 1 100 1 0
+count 4 0 1 200 2 last
+count 4 0 1 400 4 0
+carry 4 0 1 1000 10
+carry 6 1 1 5 1
+error malformed 3 0
+error malformed 4 last
+EOF
+	run read_pins_grep '_(bytes|packets)_total\{|reason="malformed"' 
+	assert_output 'texporter_captured_bytes_total{iface="eth0",family="ipv4",src="other",dst="a"} 1700
+texporter_captured_bytes_total{iface="eth0",family="ipv6",src="a",dst="a"} 5
+texporter_captured_packets_total{iface="eth0",family="ipv4",src="other",dst="a"} 17
+texporter_captured_packets_total{iface="eth0",family="ipv6",src="a",dst="a"} 1
+texporter_dataplane_errors_total{iface="eth0",reason="malformed"} 7'
+}
+
+@test "series whose source or destination has no name, or no packets, are left out" {
+	fixture <<'EOF'
+iface eth0
+name 0 other
+name 2 b
+count 4 0 2 100 1
+count 4 0 1 100 1
+count 4 1 2 100 1
+count 4 2 0 100 0
+EOF
+	run read_pins_grep '^texporter_(captured_packets_total|counters_slots_used)'
+	assert_output 'texporter_captured_packets_total{iface="eth0",family="ipv4",src="other",dst="b"} 1
+texporter_counters_slots_used{iface="eth0"} 3'
+}
+
+@test "series are sorted by family, source name and destination name, not by id" {
+	fixture <<'EOF'
+iface eth0
+name 0 zz
+name 1 mm
+name 2 aa
+count 6 0 0 1 1
+count 4 0 2 1 1
+count 4 2 0 1 1
+count 4 1 1 1 1
+count 4 2 2 1 1
+EOF
+	run read_pins_grep '^texporter_captured_packets'
+	assert_output 'texporter_captured_packets_total{iface="eth0",family="ipv4",src="aa",dst="aa"} 1
+texporter_captured_packets_total{iface="eth0",family="ipv4",src="aa",dst="zz"} 1
+texporter_captured_packets_total{iface="eth0",family="ipv4",src="mm",dst="mm"} 1
+texporter_captured_packets_total{iface="eth0",family="ipv4",src="zz",dst="aa"} 1
+texporter_captured_packets_total{iface="eth0",family="ipv6",src="zz",dst="zz"} 1'
+}
+
+@test "label values escape backslash, double quote and newline; bad UTF-8 becomes U+FFFD" {
+	fixture <<'EOF'
+iface eth0
+name 0 say "hi"
+name 1 back\\slash
+name 2 two\nlines
+name 3 café ☕
+name 4 bad\xffbyte
+count 4 0 1 1 1
+count 4 2 3 1 1
+count 4 4 4 1 1
+EOF
+	read_pins >"$T/out"
+	run grep '^texporter_captured_packets' "$T/out"
+	assert_output 'texporter_captured_packets_total{iface="eth0",family="ipv4",src="bad�byte",dst="bad�byte"} 1
+texporter_captured_packets_total{iface="eth0",family="ipv4",src="say \"hi\"",dst="back\\slash"} 1
+texporter_captured_packets_total{iface="eth0",family="ipv4",src="two\nlines",dst="café ☕"} 1'
+	run promtool check metrics <"$T/out"
+	assert_success
+}
+
+@test "a 63-byte name is exported whole" {
+	local name=$(printf 'n%.0s' $(seq 63))
+	fixture <<EOF
+iface eth0
+name 0 $name
+count 4 0 0 1 1
+EOF
+	run read_pins_grep '^texporter_captured_packets'
+	assert_output "texporter_captured_packets_total{iface=\"eth0\",family=\"ipv4\",src=\"$name\",dst=\"$name\"} 1"
+}
+
+@test "the iface label is meta.ifname, or the directory name when that is empty" {
+	fixture <<'EOF'
+iface dir-a
+meta ifname=wlan0
+meta ingress=2
+iface dir-b
+meta ifname=
+meta ingress=2
+iface dir-c
+meta ifname=abcdefghijklmnop
+meta ingress=2
+EOF
+	run read_pins_grep '^texporter_attach_info'
+	assert_output 'texporter_attach_info{iface="abcdefghijklmnop",direction="ingress",hook="xdp",mode="generic"} 1
+texporter_attach_info{iface="dir-b",direction="ingress",hook="xdp",mode="generic"} 1
+texporter_attach_info{iface="wlan0",direction="ingress",hook="xdp",mode="generic"} 1'
+}
+
+@test "attach info names hook and mode of each attached direction" {
+	fixture <<'EOF'
+iface a
+meta ingress=1 egress=4
+iface b
+meta ingress=3 egress=0
+EOF
+	run read_pins_grep '^texporter_attach_info'
+	assert_output 'texporter_attach_info{iface="a",direction="egress",hook="tc",mode="legacy"} 1
+texporter_attach_info{iface="a",direction="ingress",hook="xdp",mode="native"} 1
+texporter_attach_info{iface="b",direction="ingress",hook="tc",mode="tcx"} 1'
+}
+
+@test "every loaded interface by default, only directories with a meta pin" {
+	fixture <<'EOF'
+iface veth1
+iface veth0
+EOF
+	mkdir "$PINS/not-loaded"
+	run read_pins_grep '^texporter_counters_slots\{'
+	assert_output 'texporter_counters_slots{iface="veth0"} 512
+texporter_counters_slots{iface="veth1"} 512'
+}
+
+@test "-i selects interfaces; --interface is an alias" {
+	fixture <<'EOF'
+iface veth0
+iface veth1
+iface veth2
+EOF
+	run read_pins_grep '^texporter_counters_slots\{' -i veth2 --interface veth0 -i veth2
+	assert_output 'texporter_counters_slots{iface="veth0"} 512
+texporter_counters_slots{iface="veth2"} 512'
+}
+
+@test "-i of an interface that is not loaded exits 1 and says so" {
+	base_fixture
+	run read_pins -i eth9
+	assert_failure 1
+	assert_output "texporter-read: error: interface eth9 is not loaded: no pin $PINS/eth9/meta (load it with texporter-load -i eth9, or check --pin-root)"
+}
+
+@test "a missing pin root exits 1 and says so" {
+	run "$READER" --pin-root "$T/bpffs/nowhere"
+	assert_failure 1
+	assert_output "texporter-read: error: pin root $T/bpffs/nowhere does not exist: no interface is loaded (run texporter-load) or --pin-root is wrong"
+}
+
+@test "an empty pin root gives the self-description only, with a warning" {
+	mkdir "$PINS"
+	read_pins >"$T/out" 2>"$T/err"
+	run cat "$T/err"
+	assert_output "texporter-read: warn: no interface is loaded under $PINS"
+	grep -v '^#' "$T/out" >"$T/samples"
+	run normalise <"$T/samples"
+	assert_output "texporter_build_info{version=\"$VERSION\",revision=\"$REVISION\"} 1
+texporter_scrape_duration_seconds DURATION"
+}
+
+@test "pins with another layout exit 1 and name the pin" {
+	fixture <<'EOF'
+iface eth0
+meta layout=2
+EOF
+	run read_pins
+	assert_failure 1
+	assert_output "texporter-read: error: pin eth0/meta has layout version 2, this reader reads version 1: install matching texporter-load and texporter-read"
+
+	fixture <<'EOF'
+iface eth0
+meta layout=1 capacity=32
+EOF
+	run read_pins
+	assert_failure 1
+	assert_output --partial "texporter-read: error: pin eth0/names does not have the layout this reader expects"
+}
+
+# ---- consistency with a loader at work (meta.seq)
+
+@test "an odd meta.seq makes the reader wait until the loader is done" {
+	base_fixture
+	echo -e "iface eth0\nmeta seq=3" | fixture
+	( sleep 0.4; echo -e "iface eth0\nmeta seq=4" | "$FIXTURE" "$PINS" ) &
+	local start=$(now_ms)
+	run read_pins
+	local took=$(($(now_ms) - start))
+	wait
+	assert_success
+	assert_line 'texporter_captured_bytes_total{iface="eth0",family="ipv4",src="private",dst="zoom"} 4510'
+	[ "$took" -ge 350 ]
+	[ "$took" -lt 1500 ]
+}
+
+@test "an odd meta.seq that stays is served after 2 s with a warning" {
+	base_fixture
+	echo -e "iface eth0\nmeta seq=5" | fixture
+	local start=$(now_ms)
+	read_pins >"$T/out" 2>"$T/err"
+	local took=$(($(now_ms) - start))
+	run cat "$T/err"
+	assert_output "texporter-read: warn: eth0: the loader has been changing this interface for 2000 ms (meta seq 5); serving what is there"
+	run grep -c '^texporter_captured' "$T/out"
+	assert_output 6
+	[ "$took" -ge 1900 ]
+	[ "$took" -lt 3000 ]
+}
+
+@test "a change while reading makes the reader start that interface over" {
+	command -v strace >/dev/null || skip "needs strace to widen the race window"
+	base_fixture
+	# Hold the 12th bpf() call (a batch lookup) for 0.5 s; meanwhile the
+	# "loader" changes a counter and bumps seq.
+	( sleep 0.25; printf 'iface eth0\nmeta seq=4\ncount 4 1 2 1000 1\n' | "$FIXTURE" "$PINS" ) &
+	run strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_enter=500000:when=12 \
+		"$READER" --pin-root "$PINS" -l debug
+	wait
+	assert_success
+	assert_line 'texporter-read: debug: eth0: changed while being read, attempt 1 of 8'
+	assert_line 'texporter_captured_bytes_total{iface="eth0",family="ipv4",src="private",dst="zoom"} 5510'
+}
+
+@test "counters grown and replaced by the loader are read at the new capacity" {
+	command -v strace >/dev/null || skip "needs strace to widen the race window"
+	base_fixture
+	( sleep 0.25; printf 'iface eth0\nmeta seq=3\ngrow 32\nname 1 private\nname 2 zoom\ncount 4 1 2 42 3\nmeta seq=4\n' | "$FIXTURE" "$PINS" ) &
+	run strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_enter=500000:when=12 \
+		"$READER" --pin-root "$PINS"
+	wait
+	assert_success
+	assert_line 'texporter_counters_slots{iface="eth0"} 2048'
+	assert_line 'texporter_captured_bytes_total{iface="eth0",family="ipv4",src="private",dst="zoom"} 42'
+}
+
+# ---- privileges
+
+@test "without capabilities, a user in the pins' group reads them" {
+	base_fixture
+	pins_for_group 64999
+	read_pins_as_nobody --groups=64999 >"$T/out"
+	run normalise <"$T/out"
+	assert_output "$(base_expected)"
+}
+
+@test "without the group, the error names the pin and the fix" {
+	base_fixture
+	pins_for_group 64999
+	run read_pins_as_nobody --clear-groups
+	assert_failure 1
+	assert_output "texporter-read: error: cannot open $PINS/eth0/meta: Permission denied. The reader's user must be in the loader's --group group (pins are root:GROUP 0440 in a 0750 directory); on systemd systems /sys/fs/bpf itself is mode 0700: run the reader from texporter-read@.service or make /sys/fs/bpf traversable"
+}
+
+@test "a bpffs mount the user cannot traverse gives the same remedy" {
+	base_fixture
+	chmod 0700 "$T/bpffs"
+	run read_pins_as_nobody --clear-groups
+	assert_failure 1
+	assert_output --partial "texporter-read: error: cannot open $PINS: Permission denied. The reader's user must be in"
+	assert_output --partial "run the reader from texporter-read@.service or make /sys/fs/bpf traversable"
+}
+
+# ---- --textfile
+
+@test "--textfile writes the exposition atomically, readable, no temp file left" {
+	base_fixture
+	mkdir "$T/tf"
+	echo old >"$T/tf/texporter.prom"
+	umask 022
+	run read_pins --textfile "$T/tf/texporter.prom"
+	assert_success
+	assert_output ''
+	run normalise <"$T/tf/texporter.prom"
+	assert_output "$(base_expected)"
+	run stat -c %a "$T/tf/texporter.prom"
+	assert_output 644
+	run ls -A "$T/tf"
+	assert_output texporter.prom
+}
+
+@test "--textfile on a full disk exits 1, keeps the old file, leaves no temp file" {
+	fixture <<'EOF'
+iface eth0 capacity=64
+fill 50
+EOF
+	mkdir "$T/small"
+	mount -t tmpfs -o size=64k tmpfs "$T/small"
+	echo old >"$T/small/texporter.prom"
+	run read_pins --textfile "$T/small/texporter.prom"
+	assert_failure 1
+	assert_output --regexp "^texporter-read: error: cannot write $T/small/texporter.prom \(via $T/small/\.texporter\.prom\.[A-Za-z0-9]{6}\): No space left on device$"
+	run ls -A "$T/small"
+	assert_output texporter.prom
+	run cat "$T/small/texporter.prom"
+	assert_output old
+}
+
+@test "--textfile interrupted by SIGTERM removes its temp file" {
+	command -v strace >/dev/null || skip "needs strace to hold the write open"
+	base_fixture
+	mkdir "$T/tf"
+	echo old >"$T/tf/texporter.prom"
+	# Hold fsync() for 2 s so the signal lands while the temp file exists.
+	strace -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=2000000 \
+		"$READER" --pin-root "$PINS" --textfile "$T/tf/texporter.prom" &
+	local tracer=$! reader=
+	for _ in $(seq 50); do
+		[ -n "$(ls -A "$T/tf" | grep '^\.texporter\.prom\.')" ] && break
+		sleep 0.05
+	done
+	run ls -A "$T/tf"
+	assert_output --regexp '^\.texporter\.prom\.[A-Za-z0-9]{6}'
+	reader=$(pgrep -P "$tracer")
+	kill -TERM "$reader"
+	local rc=0
+	wait "$tracer" || rc=$?
+	[ "$rc" -eq 143 ]
+	run ls -A "$T/tf"
+	assert_output texporter.prom
+	run cat "$T/tf/texporter.prom"
+	assert_output old
+}
+
+@test "--textfile leaves the old file alone when the pins cannot be read" {
+	mkdir "$T/tf"
+	echo old >"$T/tf/texporter.prom"
+	run "$READER" --pin-root "$T/bpffs/nowhere" --textfile "$T/tf/texporter.prom"
+	assert_failure 1
+	run ls -A "$T/tf"
+	assert_output texporter.prom
+	run cat "$T/tf/texporter.prom"
+	assert_output old
+}
+
+@test "--textfile into a directory it cannot write exits 1 and says why" {
+	base_fixture
+	run read_pins --textfile "$T/no-such-dir/texporter.prom"
+	assert_failure 1
+	assert_output "texporter-read: error: cannot create a temporary file in $T/no-such-dir: No such file or directory"
+}
+
+# ---- HTTP, one request on stdin/stdout (--inetd)
+
+@test "inetd: GET /metrics answers 200 with the text format" {
+	base_fixture
+	run inetd_request 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'
+	assert_success
+	run cat "$T/resp.head"
+	assert_output "HTTP/1.1 200 OK
+Content-Type: text/plain; version=0.0.4; charset=utf-8
+Content-Length: $(stat -c %s "$T/resp.body")
+Vary: Accept, Accept-Encoding
+Connection: close"
+	run normalise <"$T/resp.body"
+	assert_output "$(base_expected)"
+}
+
+@test "inetd: HEAD /metrics has the same headers and no body" {
+	base_fixture
+	inetd_request 'GET /metrics HTTP/1.1\r\n\r\n'
+	local get_length=$(grep Content-Length "$T/resp.head")
+	run inetd_request 'HEAD /metrics HTTP/1.1\r\n\r\n'
+	assert_success
+	run cat "$T/resp.head"
+	assert_output "HTTP/1.1 200 OK
+Content-Type: text/plain; version=0.0.4; charset=utf-8
+$get_length
+Vary: Accept, Accept-Encoding
+Connection: close"
+	run stat -c %s "$T/resp.body"
+	assert_output 0
+}
+
+@test "inetd: OpenMetrics when Accept prefers it, as Prometheus asks" {
+	base_fixture
+	run inetd_request 'GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n\r\n'
+	assert_success
+	run sed -n 2p "$T/resp.head"
+	assert_output 'Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8'
+	run normalise <"$T/resp.body"
+	assert_output "$(base_expected_openmetrics)"
+	assert_line '# TYPE texporter_captured_bytes counter'
+	assert_line '# TYPE texporter_reloads counter'
+	assert_line --index -1 '# EOF'
+}
+
+@test "inetd: the OpenMetrics output passes a strict OpenMetrics parser" {
+	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
+		skip "needs python3-prometheus-client"
+	base_fixture
+	inetd_request 'GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text\r\n\r\n'
+	run /usr/bin/python3 -c '
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+print(sum(len(f.samples) for f in text_string_to_metric_families(open(sys.argv[1]).read())))' "$T/resp.body"
+	assert_success
+	assert_output 24
+}
+
+@test "inetd: the text format when Accept prefers it or says nothing" {
+	base_fixture
+	for accept in '' 'Accept: text/plain\r\n' \
+		'Accept: application/openmetrics-text;q=0.4,text/plain;q=0.5\r\n' \
+		'Accept: application/openmetrics-text;q=0,*/*\r\n' \
+		'Accept: application/openmetrics-text;version=9.9.9\r\n'; do
+		inetd_request "GET /metrics HTTP/1.1\r\n$accept\r\n"
+		run sed -n 2p "$T/resp.head"
+		assert_output 'Content-Type: text/plain; version=0.0.4; charset=utf-8'
+	done
+}
+
+@test "inetd: gzip when Accept-Encoding allows it" {
+	base_fixture
+	run inetd_request 'GET /metrics HTTP/1.1\r\nAccept-Encoding: deflate, gzip;q=0.9\r\n\r\n'
+	assert_success
+	run cat "$T/resp.head"
+	assert_output "HTTP/1.1 200 OK
+Content-Type: text/plain; version=0.0.4; charset=utf-8
+Content-Length: $(stat -c %s "$T/resp.body")
+Content-Encoding: gzip
+Vary: Accept, Accept-Encoding
+Connection: close"
+	run bash -c 'gzip -dc <"$0" >"$0.txt"' "$T/resp.body"
+	assert_success
+	run normalise <"$T/resp.body.txt"
+	assert_success
+	assert_output "$(base_expected)"
+
+	inetd_request 'GET /metrics HTTP/1.1\r\nAccept-Encoding: gzip;q=0, identity\r\n\r\n'
+	run grep -c Content-Encoding "$T/resp.head"
+	assert_output 0
+}
+
+@test "inetd: / is a landing page that links to /metrics" {
+	run inetd_request 'GET / HTTP/1.0\r\n\r\n'
+	assert_success
+	run cat "$T/resp.head"
+	assert_output "HTTP/1.1 200 OK
+Content-Type: text/html; charset=utf-8
+Content-Length: $(stat -c %s "$T/resp.body")
+Connection: close"
+	run grep -c '<a href="/metrics">' "$T/resp.body"
+	assert_output 1
+}
+
+@test "inetd: other paths are 404, other methods 405 with Allow" {
+	run inetd_request 'GET /metrics/ HTTP/1.1\r\n\r\n'
+	assert_success
+	run cat "$T/resp.head" "$T/resp.body"
+	assert_output "HTTP/1.1 404 Not Found
+Content-Type: text/plain; charset=utf-8
+Content-Length: 14
+Connection: close
+404 Not Found"
+
+	run inetd_request 'POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n'
+	assert_success
+	run cat "$T/resp.head" "$T/resp.body"
+	assert_output "HTTP/1.1 405 Method Not Allowed
+Content-Type: text/plain; charset=utf-8
+Content-Length: 23
+Allow: GET, HEAD
+Connection: close
+405 Method Not Allowed"
+}
+
+@test "inetd: a query string and the absolute form still reach /metrics" {
+	base_fixture
+	inetd_request 'GET /metrics?x=1 HTTP/1.1\r\n\r\n'
+	run head -1 "$T/resp.head"
+	assert_output 'HTTP/1.1 200 OK'
+	inetd_request 'GET http://localhost:2112/metrics HTTP/1.1\r\n\r\n'
+	run head -1 "$T/resp.head"
+	assert_output 'HTTP/1.1 200 OK'
+}
+
+@test "inetd: malformed requests are 400" {
+	for req in 'GET /metrics\r\n\r\n' 'GET  /metrics HTTP/1.1\r\n\r\n' \
+		'GET /metrics HTTP/1.1\r\nno colon\r\n\r\n' \
+		'GET /metrics HTTP/1.1\r\n folded: x\r\n\r\n' \
+		'GET /metrics HTTP/1.1\r\nBad Name: x\r\n\r\n' \
+		'\x16\x03\x01\x02\x00' 'GET /metrics HTTP/1.1\r\nHost: x\r\n'; do
+		run inetd_request "$req"
+		assert_success
+		run head -1 "$T/resp.head"
+		assert_output 'HTTP/1.1 400 Bad Request'
+	done
+}
+
+@test "inetd: HTTP/2 and later are 505" {
+	run inetd_request 'GET /metrics HTTP/2.0\r\n\r\n'
+	run head -1 "$T/resp.head"
+	assert_output 'HTTP/1.1 505 HTTP Version Not Supported'
+}
+
+@test "inetd: a request line over 8 KiB is 414, headers over 8 KiB are 431" {
+	run inetd_request "GET /$(printf 'a%.0s' $(seq 8200)) HTTP/1.1\r\n\r\n"
+	assert_success
+	run cat "$T/resp.head" "$T/resp.body"
+	assert_output "HTTP/1.1 414 URI Too Long
+Content-Type: text/plain; charset=utf-8
+Content-Length: 70
+Connection: close
+414 URI Too Long
+The request line and headers must fit in 8192 bytes."
+
+	run inetd_request "GET /metrics HTTP/1.1\r\nX-Pad: $(printf 'b%.0s' $(seq 8200))\r\n\r\n"
+	assert_success
+	run head -1 "$T/resp.head"
+	assert_output 'HTTP/1.1 431 Request Header Fields Too Large'
+}
+
+@test "inetd: unreadable pins are 503 with the reason, exit 1" {
+	run bash -c 'printf "GET /metrics HTTP/1.1\r\n\r\n" | "$0" --pin-root "$1" --inetd >"$2/resp" 2>"$2/err"' "$READER" "$PINS" "$T"
+	assert_failure 1
+	/usr/bin/python3 "$CLIENT" split "$T/resp"
+	run cat "$T/resp.head" "$T/resp.body"
+	assert_output "HTTP/1.1 503 Service Unavailable
+Content-Type: text/plain; charset=utf-8
+Content-Length: $(stat -c %s "$T/resp.body")
+Connection: close
+503 Service Unavailable
+pin root $PINS does not exist: no interface is loaded (run texporter-load) or --pin-root is wrong"
+	run cat "$T/err"
+	assert_output "texporter-read: error: pin root $PINS does not exist: no interface is loaded (run texporter-load) or --pin-root is wrong"
+}
+
+@test "inetd under systemd-socket-activate: stdin is a socket, no flag needed" {
+	base_fixture
+	start_socket_activate -a --inetd "$READER" --pin-root "$PINS"
+	local port=$PORT
+	run curl_normalised --compressed -H "Accept: application/openmetrics-text" "http://127.0.0.1:$port/metrics"
+	assert_success
+	assert_output "$(base_expected_openmetrics)"
+	run curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope"
+	assert_output 404
+	run /usr/bin/python3 "$CLIENT" slow 127.0.0.1 "$port"
+	assert_output 'HTTP/1.1 408 Request Timeout after 5 s'
+}
+
+# ---- HTTP, foreground server (--listen)
+
+@test "--listen serves curl on 127.0.0.1, gzip and OpenMetrics included" {
+	base_fixture
+	start_server --listen 127.0.0.1:0
+	run curl_normalised "http://127.0.0.1:$PORT/metrics"
+	assert_output "$(base_expected)"
+	run curl_normalised --compressed -H "Accept: application/openmetrics-text" "http://127.0.0.1:$PORT/metrics"
+	assert_output "$(base_expected_openmetrics)"
+	run curl -sS -o /dev/null -w '%{http_code} %{content_type}' -I "http://127.0.0.1:$PORT/"
+	assert_output '200 text/html; charset=utf-8'
+	run curl -sS -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$PORT/metrics"
+	assert_output 405
+}
+
+@test "--listen serves IPv6 on [::1]" {
+	ip -6 addr show dev lo | grep -q '::1' || skip "no IPv6 on lo"
+	base_fixture
+	start_server --listen '[::1]:0'
+	run cat "$T/server.log"
+	assert_output "texporter-read: info: listening on [::1]:$PORT"
+	run curl -sS -o /dev/null -w '%{http_code}' "http://[::1]:$PORT/metrics"
+	assert_output 200
+}
+
+@test "--listen with no address takes IPv4 and IPv6 on one port" {
+	base_fixture
+	# In a network namespace of its own, whose only interface is lo.
+	run unshare --net bash -c '
+		ip link set lo up
+		"$0" --pin-root "$1" --listen :0 2>"$2/server.log" & pid=$!
+		for _ in $(seq 50); do
+			port=$(sed -nE "s/.*listening on \[::\]:([0-9]+)$/\1/p" "$2/server.log")
+			[ -n "$port" ] && break; sleep 0.1
+		done
+		curl -sS -o /dev/null -w "%{http_code} " "http://127.0.0.1:$port/metrics"
+		curl -sS -o /dev/null -w "%{http_code}" "http://[::1]:$port/metrics"
+		kill $pid; wait $pid' "$READER" "$PINS" "$T"
+	assert_success
+	assert_output '200 200'
+}
+
+@test "--listen: slow clients get 408 while others are served" {
+	base_fixture
+	start_server --listen 127.0.0.1:0
+	/usr/bin/python3 "$CLIENT" slow 127.0.0.1 "$PORT" >"$T/slow" &
+	sleep 0.5
+	run curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/metrics"
+	assert_output 200
+	wait $!
+	run cat "$T/slow"
+	assert_output 'HTTP/1.1 408 Request Timeout after 5 s'
+}
+
+@test "--listen: oversized and malformed requests are refused over TCP too" {
+	start_server --listen 127.0.0.1:0
+	run raw_request_status "GET /metrics HTTP/1.1\r\nX: $(printf '%08200d' 0)\r\n\r\n"
+	assert_output 'HTTP/1.1 431 Request Header Fields Too Large'
+	run raw_request_status "GET /$(printf '%08200d' 0) HTTP/1.1\r\n\r\n"
+	assert_output 'HTTP/1.1 414 URI Too Long'
+	run raw_request_status '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03'
+	assert_output 'HTTP/1.1 400 Bad Request'
+}
+
+@test "--listen survives 10,000 connections and 200 slow ones in bounded memory" {
+	base_fixture
+	start_server --listen 127.0.0.1:0
+	run /usr/bin/python3 "$CLIENT" stress 127.0.0.1 "$PORT" "$SERVER_PID"
+	assert_success
+	assert_output 'sequential: 10000 of 10000 answered 200
+scrape during 200 slow clients: 200 in under 1 s
+slow clients answered 408: 200 of 200
+peak memory under 16 MiB: True'
+}
+
+@test "--listen exits 0 on SIGTERM and on SIGINT" {
+	start_server --listen 127.0.0.1:0
+	local rc=0
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID" || rc=$?
+	[ "$rc" -eq 0 ]
+	run tail -1 "$T/server.log"
+	assert_output 'texporter-read: info: stopping on Terminated'
+
+	start_server --listen 127.0.0.1:0
+	kill -INT "$SERVER_PID"
+	wait "$SERVER_PID" || rc=$?
+	[ "$rc" -eq 0 ]
+	run tail -1 "$T/server.log"
+	assert_output 'texporter-read: info: stopping on Interrupt'
+}
+
+@test "--listen on a port in use exits 1 and says so" {
+	start_server --listen 127.0.0.1:0
+	run read_pins --listen "127.0.0.1:$PORT"
+	assert_failure 1
+	assert_line "texporter-read: error: cannot listen on 127.0.0.1:$PORT: Address already in use"
+}
+
+@test "a listening socket on stdin is served until SIGTERM (systemd Accept=no)" {
+	base_fixture
+	start_socket_activate --inetd "$READER" --pin-root "$PINS"
+	local port=$PORT
+	for _ in 1 2 3; do
+		run curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics"
+		assert_output 200
+	done
+	run grep -c 'serving the listening socket on stdin' "$T/ssa.log"
+	assert_output 1
+}
+
+# ---- scale
+
+@test "100,000 series in one scrape" {
+	fixture <<'EOF'
+iface eth0 capacity=256
+fill 158
+EOF
+	read_pins >"$T/out"
+	run grep -c '^texporter_captured' "$T/out"
+	assert_output 99856
+	run inetd_request 'GET /metrics HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n'
+	assert_success
+	run head -1 "$T/resp.head"
+	assert_output 'HTTP/1.1 200 OK'
+}
