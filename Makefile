@@ -75,7 +75,7 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sa
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := config_fuzz $(if $(wildcard tests/fuzz/http_fuzz.c),http_fuzz)
 FUZZ_SRC_config_fuzz := loader/config.c
-FUZZ_LIBS_config_fuzz := -lcjson
+FUZZ_LIBS_config_fuzz := -lcjson -lbpf
 FUZZ_SRC_http_fuzz := $(filter-out reader/main.c,$(READER_SRC))
 FUZZ_LIBS_http_fuzz := -lbpf -lelf -lz
 

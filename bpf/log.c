@@ -53,6 +53,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		fputc('\n', stderr);
 }
 
+__attribute__((format(printf, 2, 0)))
 static int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN :
