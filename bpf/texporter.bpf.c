@@ -170,8 +170,12 @@ static __always_inline __u32 l3_length(const struct frame *f, __u32 claimed)
 	return claimed;
 }
 
-/* Returns 0 when the frame is an IP packet that f now describes; otherwise
- * the enum texporter_error reason it is not counted. */
+/* parse_frame's answer for an IP packet that f now describes; any other
+ * answer is the enum texporter_error reason it is not counted. */
+#define FRAME_IP (-1)
+
+/* Returns FRAME_IP, or the enum texporter_error reason the frame is not
+ * counted as traffic. */
 static __always_inline int parse_frame(struct frame *f)
 {
 	__u16 proto = parse_ethernet(f);
@@ -187,7 +191,7 @@ static __always_inline int parse_frame(struct frame *f)
 		f->l3_bytes = l3_length(f, bpf_ntohs(ip->tot_len));
 		f->src = classify_ipv4(ip->saddr);
 		f->dst = classify_ipv4(ip->daddr);
-		return 0;
+		return FRAME_IP;
 	}
 	if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = f->data + f->l3_off;
@@ -202,7 +206,7 @@ static __always_inline int parse_frame(struct frame *f)
 		f->l3_bytes = l3_length(f, payload ? sizeof(*ip6) + payload : 0);
 		f->src = classify_ipv6(&ip6->saddr);
 		f->dst = classify_ipv6(&ip6->daddr);
-		return 0;
+		return FRAME_IP;
 	}
 	if (proto == 0)
 		return TEXPORTER_ERR_TRUNCATED;
@@ -230,16 +234,57 @@ int texporter_xdp(struct xdp_md *ctx)
 	};
 	int reason = parse_frame(&f);
 
-	if (reason)
+	if (reason != FRAME_IP)
 		count_error(reason);
 	else
 		count(&f, f.l3_bytes, 1);
 	return XDP_PASS;
 }
 
-/* Length of the IP and transport headers every segment of a GSO packet
- * repeats; 0 when the transport is neither TCP nor UDP. */
-static __always_inline __u32 gso_header_length(const struct frame *f)
+/* What every segment of a GSO packet repeats, and what the super-packet
+ * carries that no segment does. */
+struct gso_shape {
+	__u32 headers;     /* IP, extension and transport header bytes per segment */
+	__u32 not_on_wire; /* the IPv6 jumbo option of BIG TCP, stripped when segmenting */
+};
+
+#define IPV6_JUMBO_OPTION 0xc2
+#define IPV6_EXT_MAX 3 /* extension headers followed before giving up */
+
+struct ipv6_ext {
+	__u8 nexthdr;
+	__u8 hdrlen; /* in 8-byte units, not counting the first 8 */
+	__u8 option_type;
+	__u8 option_len;
+};
+
+/* Walks IPv6 extension headers (hop-by-hop, routing, destination) to the
+ * transport header. Returns its protocol and sets *l4_off. */
+static __always_inline __u8 ipv6_skip_extensions(const struct frame *f, __u8 proto, __u32 *l4_off,
+						 struct gso_shape *g)
+{
+#pragma unroll
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		struct ipv6_ext *ext = f->data + (*l4_off & 0xff);
+
+		if (proto != IPPROTO_HOPOPTS && proto != IPPROTO_ROUTING && proto != IPPROTO_DSTOPTS)
+			break;
+		if ((void *)(ext + 1) > f->data_end)
+			break;
+		if (proto == IPPROTO_HOPOPTS && ext->hdrlen == 0 &&
+		    ext->option_type == IPV6_JUMBO_OPTION)
+			g->not_on_wire += 8;
+		else
+			g->headers += (ext->hdrlen + 1) * 8;
+		*l4_off += (ext->hdrlen + 1) * 8;
+		proto = ext->nexthdr;
+	}
+	return proto;
+}
+
+/* Fills g for a GSO packet; headers stays without the transport header
+ * when the transport is neither TCP nor UDP. */
+static __always_inline void gso_shape_of(const struct frame *f, struct gso_shape *g)
 {
 	__u32 l4_off;
 	__u8 proto;
@@ -248,31 +293,31 @@ static __always_inline __u32 gso_header_length(const struct frame *f)
 		struct iphdr *ip = f->data + f->l3_off;
 
 		if ((void *)(ip + 1) > f->data_end)
-			return 0;
-		l4_off = f->l3_off + ip->ihl * 4;
+			return;
+		g->headers = ip->ihl * 4;
+		l4_off = f->l3_off + g->headers;
 		proto = ip->protocol;
 	} else {
 		struct ipv6hdr *ip6 = f->data + f->l3_off;
 
 		if ((void *)(ip6 + 1) > f->data_end)
-			return 0;
+			return;
+		g->headers = sizeof(*ip6);
 		l4_off = f->l3_off + sizeof(*ip6);
-		proto = ip6->nexthdr;
+		proto = ipv6_skip_extensions(f, ip6->nexthdr, &l4_off, g);
 	}
-	if (proto == IPPROTO_UDP)
-		return l4_off + sizeof(struct udphdr) - f->l3_off;
-	if (proto == IPPROTO_TCP) {
+	if (proto == IPPROTO_UDP) {
+		g->headers += sizeof(struct udphdr);
+	} else if (proto == IPPROTO_TCP) {
 		struct tcphdr *tcp = f->data + (l4_off & 0xff);
 
-		if ((void *)(tcp + 1) > f->data_end)
-			return 0;
-		return (l4_off & 0xff) + tcp->doff * 4 - f->l3_off;
+		if ((void *)(tcp + 1) <= f->data_end)
+			g->headers += tcp->doff * 4;
 	}
-	return 0;
 }
 
-/* Ethernet, two VLAN tags, IPv6 and the longest TCP header. */
-#define TC_HEADERS_MAX 128
+/* Ethernet, two VLAN tags, IPv6 with a few extension headers and the longest TCP header. */
+#define TC_HEADERS_MAX 192
 
 static __always_inline int tc_count(struct __sk_buff *skb)
 {
@@ -287,16 +332,18 @@ static __always_inline int tc_count(struct __sk_buff *skb)
 	f.data = (void *)(long)skb->data;
 	f.data_end = (void *)(long)skb->data_end;
 	reason = parse_frame(&f);
-	if (reason) {
+	if (reason != FRAME_IP) {
 		count_error(reason);
 		return TC_ACT_UNSPEC;
 	}
 	if (segments > 1 && skb->gso_size) {
 		/* A GSO/GRO super-packet: the wire carries `segments` packets, each
 		 * repeating the IP and transport headers. */
-		__u32 headers = gso_header_length(&f);
+		struct gso_shape g = {};
 
-		count(&f, skb->len - f.l3_off + (segments - 1) * headers, segments);
+		gso_shape_of(&f, &g);
+		count(&f, skb->len - f.l3_off - g.not_on_wire + (segments - 1) * g.headers,
+		      segments);
 	} else {
 		count(&f, f.l3_bytes, 1);
 	}
