@@ -866,6 +866,7 @@ pin root $PINS does not exist: no interface is loaded (run texporter-load) or --
 	# In a network namespace of its own, whose only interface is lo.
 	run unshare --net bash -c '
 		ip link set lo up
+		: >"$2/server.log" # exists before the server opens it: the loop reads it
 		"$0" --pin-root "$1" --listen :0 2>"$2/server.log" & pid=$!
 		for _ in $(seq 50); do
 			port=$(sed -nE "s/.*listening on \[::\]:([0-9]+)$/\1/p" "$2/server.log")
