@@ -65,8 +65,10 @@ fail:
 	return -1;
 }
 
-static int write_carry(int carry_fd, const struct texporter_counter *totals, __u32 old_capacity,
-		       __u32 new_capacity)
+/* Carries the totals of named ids only: an unnamed id's slots hold counts of
+ * a removed range, which a later name taking the id must not inherit. */
+static int write_carry(int carry_fd, const struct texporter_counter *totals,
+		       const struct texporter_name *names, __u32 old_capacity, __u32 new_capacity)
 {
 	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++) {
 		for (__u32 src = 0; src < old_capacity; src++) {
@@ -75,7 +77,8 @@ static int write_carry(int carry_fd, const struct texporter_counter *totals, __u
 					&totals[texporter_counter_index(old_capacity, f, src, dst)];
 				__u32 key = texporter_counter_index(new_capacity, f, src, dst);
 
-				if (!t->packets && !t->bytes)
+				if ((!t->packets && !t->bytes) || !names[src].name[0] ||
+				    !names[dst].name[0])
 					continue;
 				if (bpf_map_update_elem(carry_fd, &key, t, BPF_ANY)) {
 					log_error("cannot write carried counters: %s", strerror(errno));
@@ -105,7 +108,7 @@ int grow_carry(const struct state *cur, __u32 new_capacity)
 		goto out;
 	}
 	if (read_old_totals(cur, totals) ||
-	    write_carry(carry_fd, totals, old_capacity, new_capacity) ||
+	    write_carry(carry_fd, totals, cur->names, old_capacity, new_capacity) ||
 	    pins_replace(carry_fd, cur->dir, TEXPORTER_PIN_CARRY))
 		goto out;
 	log_info("%s: counter map grown from %u to %u range ids", cur->dir, old_capacity,

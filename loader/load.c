@@ -178,11 +178,11 @@ static int job_open_tables(struct job *j)
 	return j->meta_fd < 0 || j->names_fd < 0 ? -1 : 0;
 }
 
-/* Zeroes every counter of ID (as source and as destination) in both
- * families. Only for ids no attached program classifies into. */
-static int clear_id_counters(int counters_fd, __u32 capacity, __u32 id)
+/* Zeroes every slot of ID (as source and as destination) in both families
+ * of a counter-shaped map (VALUE_SIZE: all CPUs' values for a per-CPU map).
+ * Only for ids no attached program classifies into. */
+static int clear_id_slots(int fd, size_t value_size, __u32 capacity, __u32 id)
 {
-	size_t value_size = sizeof(struct texporter_counter) * (size_t)state_ncpus();
 	void *zeros = calloc(1, value_size);
 	int err = 0;
 
@@ -194,7 +194,7 @@ static int clear_id_counters(int counters_fd, __u32 capacity, __u32 id)
 					  texporter_counter_index(capacity, f, other, id) };
 
 			for (int k = 0; k < 2 && !err; k++)
-				err = bpf_map_update_elem(counters_fd, &keys[k], zeros, BPF_ANY);
+				err = bpf_map_update_elem(fd, &keys[k], zeros, BPF_ANY);
 		}
 	}
 	if (err)
@@ -203,20 +203,25 @@ static int clear_id_counters(int counters_fd, __u32 capacity, __u32 id)
 	return err;
 }
 
-/* Names of ids that are new: counters cleared (a reused id must not inherit
- * old counts), then the name written. Before the switch, no program
- * classifies into these ids, so nothing is counted meanwhile. */
+/* Names of ids that are new: counters and carried totals cleared (a reused
+ * id must not inherit old counts), then the name written. Before the
+ * switch, no program classifies into these ids, so nothing is counted
+ * meanwhile. A grown map starts empty, and its carry skips unnamed ids. */
 static int job_add_names(struct job *j)
 {
 	int counters_fd = bpf_map__fd(j->skel->maps.counters);
-	bool counters_fresh = !j->cur.loaded || j->grow;
+	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)state_ncpus();
+	bool maps_fresh = !j->cur.loaded || j->grow;
 
 	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
 		bool is_new = j->plan.fresh[id] || (id == 0 && !j->cur.loaded);
 
 		if (!is_new)
 			continue;
-		if (!counters_fresh && clear_id_counters(counters_fd, j->capacity, id))
+		if (!maps_fresh &&
+		    (clear_id_slots(counters_fd, percpu_size, j->capacity, id) ||
+		     (j->cur.carry_fd >= 0 &&
+		      clear_id_slots(j->cur.carry_fd, sizeof(struct texporter_counter), j->capacity, id))))
 			return -1;
 		if (state_write_name(j->names_fd, id, &j->plan.names[id]))
 			return -1;
