@@ -1,0 +1,971 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * bench: the measuring half of `make bench`; tests/bench/run sets up the
+ * namespaces, the bpffs and the loads, and calls it.
+ *
+ *   bench testrun --pins DIR --config FILE --label NAME --floor-obj FILE
+ *                 --floor-if IFACE [--lpm-obj FILE --lpm-if IFACE]
+ *                 [--rounds N] [--calls N] [--hit-rounds N] [--repeat N]
+ *                 [--compare-pins DIR]
+ *       Per-packet cost of texporter's XDP and TC programs (found through
+ *       the link pins in DIR) by BPF_PROG_TEST_RUN, beside a floor program
+ *       that only returns and, optionally, a reference program doing two
+ *       LPM-trie lookups, and optionally another texporter build loaded on
+ *       another interface (--compare-pins: A/B of a data-plane change, both
+ *       measured in the same rounds). Prints one "row" line per figure (tab-separated:
+ *       row, section, config, case, program ns, floor ns, overhead ns: the
+ *       median of the per-round differences).
+ *   bench populate PIN_DIR CONFIG
+ *       Runs the attached XDP program once per (family, src, dst) pair of
+ *       range ids, so that each of those counters is non-zero.
+ *   bench attach-floor OBJ IFACE PIN_DIR
+ *       Attaches the floor programs to IFACE as texporter attaches its own
+ *       (XDP link, TCX egress link) and pins the links as DIR/link_ingress
+ *       and DIR/link_egress.
+ *   bench time [--netns PATH] [--stdout FILE] -- CMD [ARG...]
+ *       Runs CMD (in network namespace PATH) and prints its wall time in
+ *       ms, its peak RSS in KiB and its exit status.
+ *
+ * BENCH_DEBUG=1 in the environment prints every sample of testrun to stderr.
+ *
+ * Exit status: 0 done, 1 failure, 2 usage.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+
+#include "texporter.h"
+
+#define ATTACH_TYPE_TCX_EGRESS 47 /* missing from older uapi headers */
+#define XDP_PASS_RETVAL 2
+#define TC_ACT_UNSPEC_RETVAL 0xffffffffu
+
+#define FRAME_MAX 128   /* Ethernet + 802.1Q + IPv6 + UDP + payload fits */
+#define UDP_PAYLOAD 26  /* an IPv4 frame is 68 bytes, an IPv6 one 88 */
+#define VLAN_ID 100
+#define MATCHED_IN_4 3  /* of 4 drawn addresses come from a configured prefix */
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+/* --- deterministic random numbers (splitmix64) --------------------------- */
+
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* --- the config: names and prefixes per family ---------------------------- */
+
+struct prefix {
+	uint8_t addr[16];
+	uint8_t len;
+	uint16_t name; /* index into config.names */
+};
+
+struct prefixes {
+	struct prefix *p;
+	size_t n, cap;
+};
+
+struct config {
+	size_t n_names;
+	char **names;
+	struct prefixes fam[TEXPORTER_FAMILY_COUNT];
+};
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long size;
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		die("%s: cannot size: %s", path, strerror(errno));
+	buf = malloc((size_t)size + 1);
+	if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size)
+		die("%s: cannot read", path);
+	buf[size] = 0;
+	fclose(f);
+	return buf;
+}
+
+static void prefixes_add(struct prefixes *ps, const struct prefix *p)
+{
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 1024;
+		ps->p = realloc(ps->p, ps->cap * sizeof(*ps->p));
+		if (!ps->p)
+			die("out of memory");
+	}
+	ps->p[ps->n++] = *p;
+}
+
+static int parse_cidr(const char *text, int family, struct prefix *p)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	unsigned int bits = family == TEXPORTER_IPV4 ? 32 : 128;
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+
+	if (n >= sizeof(addr))
+		return -1;
+	memcpy(addr, text, n);
+	addr[n] = 0;
+	memset(p->addr, 0, sizeof(p->addr));
+	if (inet_pton(family == TEXPORTER_IPV4 ? AF_INET : AF_INET6, addr, p->addr) != 1)
+		return -1;
+	p->len = (uint8_t)(slash ? strtoul(slash + 1, NULL, 10) : bits);
+	return p->len > bits ? -1 : 0;
+}
+
+static void config_load(const char *path, struct config *cfg)
+{
+	static const char *const keys[] = { "ipv4", "ipv6" };
+	char *text = read_file(path);
+	cJSON *root = cJSON_Parse(text);
+	const cJSON *range;
+
+	if (!cJSON_IsArray(root))
+		die("%s: not a JSON array of ranges", path);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->names = calloc((size_t)cJSON_GetArraySize(root), sizeof(*cfg->names));
+	if (!cfg->names)
+		die("out of memory");
+	cJSON_ArrayForEach(range, root) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(range, "name");
+
+		if (!cJSON_IsString(name))
+			die("%s: a range without a name", path);
+		cfg->names[cfg->n_names] = strdup(name->valuestring);
+		for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++) {
+			const cJSON *cidr;
+
+			cJSON_ArrayForEach(cidr, cJSON_GetObjectItemCaseSensitive(range, keys[f])) {
+				struct prefix p;
+
+				if (!cJSON_IsString(cidr) || parse_cidr(cidr->valuestring, f, &p))
+					die("%s: %s: bad prefix", path, name->valuestring);
+				p.name = (uint16_t)cfg->n_names;
+				prefixes_add(&cfg->fam[f], &p);
+			}
+		}
+		cfg->n_names++;
+	}
+	cJSON_Delete(root);
+	free(text);
+}
+
+/* An address uniform over the unicast space (1.0.0.0-223.255.255.255,
+ * 2000::/3): nearly always unmatched. */
+static void draw_random(int family, uint64_t *rng, uint8_t *out)
+{
+	uint64_t r[2] = { rng_next(rng), rng_next(rng) };
+
+	memcpy(out, r, family == TEXPORTER_IPV4 ? 4 : 16);
+	if (family == TEXPORTER_IPV4)
+		out[0] = (uint8_t)(1 + out[0] % 223);
+	else
+		out[0] = (uint8_t)(0x20 | (out[0] & 0x1f));
+}
+
+/* An address inside a configured prefix of FAMILY chosen uniformly, host
+ * bits random; a random one when the family has no prefix. */
+static void draw_matched(const struct config *cfg, int family, uint64_t *rng, uint8_t *out)
+{
+	const struct prefixes *ps = &cfg->fam[family];
+	size_t bytes = family == TEXPORTER_IPV4 ? 4 : 16;
+	uint64_t r[2] = { rng_next(rng), rng_next(rng) };
+	const uint8_t *random = (const uint8_t *)r;
+	const struct prefix *p;
+
+	if (ps->n == 0) {
+		draw_random(family, rng, out);
+		return;
+	}
+	p = &ps->p[rng_next(rng) % ps->n];
+	for (size_t i = 0; i < bytes; i++) {
+		unsigned int keep = p->len >= (i + 1) * 8 ? 8 : p->len > i * 8 ? p->len - i * 8 : 0;
+		uint8_t mask = (uint8_t)(0xff00u >> keep);
+
+		out[i] = (uint8_t)((p->addr[i] & mask) | (random[i] & ~mask));
+	}
+}
+
+/* The cold mix: MATCHED_IN_4 of 4 addresses from a configured prefix. */
+static void draw_address(const struct config *cfg, int family, uint64_t *rng, uint8_t *out)
+{
+	if (rng_next(rng) % 4 < MATCHED_IN_4)
+		draw_matched(cfg, family, rng, out);
+	else
+		draw_random(family, rng, out);
+}
+
+/* --- frames ---------------------------------------------------------------- */
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)data[i] << 8 | data[i + 1];
+	if (len & 1)
+		sum += (uint32_t)data[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A valid Ethernet (+802.1Q) + IPv4/IPv6 + UDP frame; returns its length. */
+static size_t frame_build(uint8_t *f, int family, bool vlan, const uint8_t *src, const uint8_t *dst)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	size_t addr_len = family == TEXPORTER_IPV4 ? 4 : 16;
+	size_t off = 12, l4;
+	uint8_t *udp;
+	uint32_t sum;
+
+	memcpy(f, macs, sizeof(macs));
+	if (vlan) {
+		put16(f + off, 0x8100);
+		put16(f + off + 2, VLAN_ID);
+		off += 4;
+	}
+	put16(f + off, family == TEXPORTER_IPV4 ? 0x0800 : 0x86dd);
+	off += 2;
+	if (family == TEXPORTER_IPV4) {
+		uint8_t *ip = f + off;
+
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		put16(ip + 2, 20 + 8 + UDP_PAYLOAD);
+		put16(ip + 6, 0x4000); /* DF */
+		ip[8] = 64;
+		ip[9] = 17;
+		memcpy(ip + 12, src, 4);
+		memcpy(ip + 16, dst, 4);
+		put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+		l4 = off + 20;
+	} else {
+		uint8_t *ip6 = f + off;
+
+		memset(ip6, 0, 40);
+		ip6[0] = 0x60;
+		put16(ip6 + 4, 8 + UDP_PAYLOAD);
+		ip6[6] = 17;
+		ip6[7] = 64;
+		memcpy(ip6 + 8, src, 16);
+		memcpy(ip6 + 24, dst, 16);
+		l4 = off + 40;
+	}
+	udp = f + l4;
+	put16(udp, 40000);
+	put16(udp + 2, 4242);
+	put16(udp + 4, 8 + UDP_PAYLOAD);
+	put16(udp + 6, 0);
+	for (int i = 0; i < UDP_PAYLOAD; i++)
+		udp[8 + i] = (uint8_t)i;
+	/* checksum over the pseudo header (addresses, protocol, length) and UDP */
+	sum = csum_add(0, src, addr_len);
+	sum = csum_add(sum, dst, addr_len);
+	sum += 17 + 8 + UDP_PAYLOAD;
+	sum = csum_add(sum, udp, 8 + UDP_PAYLOAD);
+	put16(udp + 6, csum_fold(sum) ? csum_fold(sum) : 0xffff);
+	return l4 + 8 + UDP_PAYLOAD;
+}
+
+/* --- programs -------------------------------------------------------------- */
+
+/* The program a pinned link runs: link pin -> link info -> prog id -> fd. */
+static int prog_of_link(const char *dir, const char *pin)
+{
+	char path[PATH_MAX];
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int link, prog;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, pin);
+	link = bpf_obj_get(path);
+	if (link < 0)
+		die("%s: %s (is texporter loaded there?)", path, strerror(errno));
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(link, &info, &len))
+		die("%s: link info: %s", path, strerror(errno));
+	prog = bpf_prog_get_fd_by_id(info.prog_id);
+	if (prog < 0)
+		die("%s: program %u: %s", path, info.prog_id, strerror(errno));
+	close(link);
+	return prog;
+}
+
+static struct bpf_object *object_open(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+
+	if (!obj)
+		die("%s: %s", path, strerror(errno));
+	return obj;
+}
+
+static int object_prog(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+
+	if (!p)
+		die("no program %s in the object", name);
+	return bpf_program__fd(p);
+}
+
+static int ifindex_of(const char *ifname)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+
+	if (!ifindex)
+		die("interface %s: %s", ifname, strerror(errno));
+	return ifindex;
+}
+
+static int attach_xdp(int prog, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
+	int link = bpf_link_create(prog, ifindex_of(ifname), BPF_XDP, &opts);
+
+	if (link < 0)
+		die("%s: cannot attach XDP: %s", ifname, strerror(errno));
+	return link;
+}
+
+/* One test run of PROG on FRAME, REPEAT times; the kernel's average ns per
+ * run in *duration. Checks that the program returned PASS/UNSPEC. */
+static void test_run(int prog, bool xdp, const void *frame, size_t len, __u32 repeat,
+		     __u32 *duration)
+{
+	uint8_t out[FRAME_MAX + 64];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog, &o))
+		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	if (o.retval != (xdp ? XDP_PASS_RETVAL : TC_ACT_UNSPEC_RETVAL))
+		die("BPF_PROG_TEST_RUN: unexpected return value %u", o.retval);
+	if (duration)
+		*duration = o.duration;
+}
+
+/* The same without data_out, as fast as the syscall goes: the cold loop. */
+static void test_run_fast(int prog, const void *frame, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len);
+
+	if (bpf_prog_test_run_opts(prog, &o))
+		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* --- testrun ---------------------------------------------------------------- */
+
+#define MAX_ROUNDS 201
+#define CASES 4 /* ipv4, ipv4 vlan, ipv6, ipv6 vlan: family = c / 2, vlan = c % 2 */
+
+static const char *const case_names[CASES] = { "ipv4", "ipv4 vlan", "ipv6", "ipv6 vlan" };
+
+struct subject {
+	const char *prefix; /* of its rows' section: "" for texporter */
+	int fd;
+	bool xdp;
+	double hit[CASES][MAX_ROUNDS];  /* ns per run, per case and round */
+	double cold[CASES][MAX_ROUNDS];
+};
+
+struct testrun {
+	const char *label;
+	const struct config *cfg;
+	int rounds;     /* cold samples */
+	int hit_rounds; /* hit samples */
+	int calls;      /* test runs per cold sample */
+	__u32 repeat;   /* kernel repeats per hit sample */
+	uint8_t *frames; /* calls * FRAME_MAX */
+	size_t *lengths;
+	double *times;   /* calls * (subjects + 1) */
+	uint64_t rng;
+	const uint32_t *trie; /* the pinned ranges map, mapped read-only */
+};
+
+/* Medians of the subject, of the floor, and of their per-round difference
+ * (each round measures both back to back, so drift cancels). */
+static void print_row(const struct testrun *t, const char *section, const char *kase,
+		      const double *subject, const double *floor, int n)
+{
+	double v[MAX_ROUNDS], f[MAX_ROUNDS], d[MAX_ROUNDS];
+
+	for (int r = 0; r < n; r++) {
+		v[r] = subject[r];
+		f[r] = floor[r];
+		d[r] = v[r] - f[r];
+	}
+	if (getenv("BENCH_DEBUG")) {
+		fprintf(stderr, "%s %s %s:", section, t->label, kase);
+		for (int r = 0; r < n; r++)
+			fprintf(stderr, " %.0f/%.0f", subject[r], floor[r]);
+		fputc('\n', stderr);
+	}
+	printf("row\t%s\t%s\t%s\t%.1f\t%.1f\t%.1f\n", section, t->label, kase, median(v, n),
+	       median(f, n), median(d, n));
+	fflush(stdout);
+}
+
+/* Array loads the data plane's trie walk makes for ADDR (1 to 3 for IPv4,
+ * 1 to 15 for IPv6), read from the pinned ranges map. */
+static int trie_loads(const struct testrun *t, int family, const uint8_t *addr)
+{
+	uint32_t root = family == TEXPORTER_IPV4 ? TEXPORTER_TRIE_V4_ROOT : TEXPORTER_TRIE_V6_ROOT;
+	uint32_t entry = t->trie[root + ((uint32_t)addr[0] << 8 | addr[1])];
+	int loads = 1;
+
+	for (int i = 2; (entry & TEXPORTER_TRIE_CHILD) && i < 16; i++, loads++)
+		entry = t->trie[(size_t)(entry & ~TEXPORTER_TRIE_CHILD) << 8 | addr[i]];
+	return loads;
+}
+
+/* The hit frame of each case: both addresses inside configured prefixes,
+ * the same pair with and without VLAN tag. */
+struct hit_frame {
+	uint8_t frame[FRAME_MAX];
+	size_t len;
+	int loads[2];
+};
+
+static void hit_frames(const struct testrun *t, struct hit_frame *h)
+{
+	for (int c = 0; c < CASES; c++) {
+		int family = c / 2;
+		uint64_t pick = 0x417 + (uint64_t)family;
+		uint8_t src[16], dst[16];
+
+		draw_matched(t->cfg, family, &pick, src);
+		draw_matched(t->cfg, family, &pick, dst);
+		h[c].loads[0] = trie_loads(t, family, src);
+		h[c].loads[1] = trie_loads(t, family, dst);
+		h[c].len = frame_build(h[c].frame, family, c % 2, src, dst);
+	}
+}
+
+/* One hit sample of every subject for case C: REPEAT runs in the kernel,
+ * which reports the average; the subjects' order turns each round. */
+static void hit_round(const struct testrun *t, struct subject *s, int ns,
+		      const struct hit_frame *h, int c, int r)
+{
+	for (int k = 0; k < ns; k++) {
+		struct subject *x = &s[(k + r) % ns];
+		__u32 d;
+
+		test_run(x->fd, x->xdp, h->frame, h->len, t->repeat, &d);
+		x->hit[c][r] = d;
+	}
+}
+
+/* Mean of the N per-call times in V, leaving out calls slower than ten
+ * times the median: an interrupt or a preemption, not the program. */
+static double robust_mean(const double *v, int n, double *scratch)
+{
+	double limit, sum = 0;
+	int kept = 0;
+
+	memcpy(scratch, v, sizeof(double) * (size_t)n);
+	limit = 10 * median(scratch, n);
+	for (int i = 0; i < n; i++) {
+		if (v[i] <= limit) {
+			sum += v[i];
+			kept++;
+		}
+	}
+	return sum / kept;
+}
+
+/* One cold sample of every subject for case C: CALLS new random (src, dst)
+ * frames, one run per call. Every frame goes to every subject back to back,
+ * in an order that turns with each call, and each call is timed from user
+ * space: whatever else the machine does hits all subjects alike. */
+static void cold_round(struct testrun *t, struct subject *s, int ns, int c, int r)
+{
+	int family = c / 2;
+	size_t calls = (size_t)t->calls;
+
+	for (size_t i = 0; i < calls; i++) {
+		uint8_t src[16], dst[16];
+
+		draw_address(t->cfg, family, &t->rng, src);
+		draw_address(t->cfg, family, &t->rng, dst);
+		t->lengths[i] = frame_build(t->frames + i * FRAME_MAX, family, c % 2, src, dst);
+	}
+	for (size_t i = 0; i < calls; i++) {
+		for (int k = 0; k < ns; k++) {
+			size_t which = (size_t)((k + (int)(i % (size_t)ns)) % ns);
+			double start = now_ns();
+
+			test_run_fast(s[which].fd, t->frames + i * FRAME_MAX, t->lengths[i]);
+			t->times[which * calls + i] = now_ns() - start;
+		}
+	}
+	for (int k = 0; k < ns; k++)
+		s[k].cold[c][r] = robust_mean(t->times + (size_t)k * calls, t->calls,
+					      t->times + (size_t)ns * calls);
+}
+
+/* Subjects: [0] texporter, [1] the floor, then references ("lpm-ref",
+ * "compare"), each reported against the floor. */
+static void print_rows(const struct testrun *t, const char *hook, const char *what,
+		       const char *kase, const struct subject *s, int ns, int c)
+{
+	bool hit = !strcmp(what, "hit");
+	char section[64];
+
+	for (int k = 0; k < ns; k++) {
+		if (k == 1)
+			continue;
+		snprintf(section, sizeof(section), "%s%s%s %s", s[k].prefix, *s[k].prefix ? " " : "",
+			 hook, what);
+		print_row(t, section, kase, hit ? s[k].hit[c] : s[k].cold[c],
+			  hit ? s[1].hit[c] : s[1].cold[c], hit ? t->hit_rounds : t->rounds);
+	}
+}
+
+/* Rounds outermost, cases inside: every case sees the same mix of the
+ * machine's slow and fast phases (a VM's neighbours, frequency changes). */
+static void testrun_hook(struct testrun *t, const char *hook, struct subject *s, int ns)
+{
+	struct hit_frame h[CASES];
+	char kase[64];
+
+	hit_frames(t, h);
+	for (int r = 0; r < t->hit_rounds; r++)
+		for (int c = 0; c < CASES; c++)
+			hit_round(t, s, ns, &h[c], c, r);
+	for (int r = 0; r < t->rounds; r++)
+		for (int c = 0; c < CASES; c++)
+			cold_round(t, s, ns, c, r);
+	for (int c = 0; c < CASES; c++) {
+		snprintf(kase, sizeof(kase), "%s, trie loads %d+%d", case_names[c], h[c].loads[0],
+			 h[c].loads[1]);
+		print_rows(t, hook, "hit", kase, s, ns, c);
+		print_rows(t, hook, "cold", case_names[c], s, ns, c);
+	}
+}
+
+/* The trie as the data plane sees it: the pinned ranges map, mmapped. */
+static const uint32_t *trie_map(const char *pins)
+{
+	char path[PATH_MAX];
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	void *mem;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pins, TEXPORTER_PIN_RANGES);
+	fd = bpf_obj_get(path);
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		die("%s: %s", path, strerror(errno));
+	mem = mmap(NULL, (size_t)info.max_entries * info.value_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED)
+		die("%s: mmap: %s", path, strerror(errno));
+	close(fd);
+	return mem;
+}
+
+static long fdinfo_memlock(int fd)
+{
+	char path[64], line[256];
+	long memlock = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %ld", &memlock) == 1)
+			break;
+	fclose(f);
+	return memlock;
+}
+
+/* Sizes and fills the reference program's LPM tries from the config. */
+static struct bpf_object *lpm_load(const char *path, const struct config *cfg)
+{
+	static const char *const maps[] = { "lpm4", "lpm6" };
+	struct bpf_object *obj = object_open(path);
+	double start;
+	long memlock = 0;
+
+	for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, maps[f]);
+		size_t n = cfg->fam[f].n;
+
+		if (!m || bpf_map__set_max_entries(m, n ? (__u32)n : 1))
+			die("%s: map %s", path, maps[f]);
+	}
+	if (bpf_object__load(obj))
+		die("%s: cannot load: %s", path, strerror(errno));
+	start = now_ns();
+	for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++) {
+		int fd = bpf_map__fd(bpf_object__find_map_by_name(obj, maps[f]));
+
+		for (size_t i = 0; i < cfg->fam[f].n; i++) {
+			const struct prefix *p = &cfg->fam[f].p[i];
+			struct {
+				__u32 prefixlen;
+				__u8 addr[16];
+			} key = { .prefixlen = p->len };
+			__u32 id = p->name + 1u;
+
+			memcpy(key.addr, p->addr, sizeof(key.addr));
+			if (bpf_map_update_elem(fd, &key, &id, BPF_ANY))
+				die("lpm fill: %s", strerror(errno));
+		}
+		memlock += fdinfo_memlock(fd);
+	}
+	printf("lpm\t%s\t%ld\t%.0f\n", "fill", memlock, (now_ns() - start) / 1e6);
+	return obj;
+}
+
+static void pin_to_cpu(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET((int)(n > 1 ? n - 1 : 0), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int cmd_testrun(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pins", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "label", required_argument, NULL, 'L' },
+		{ "floor-obj", required_argument, NULL, 'f' },
+		{ "floor-if", required_argument, NULL, 'F' },
+		{ "lpm-obj", required_argument, NULL, 'l' },
+		{ "lpm-if", required_argument, NULL, 'I' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "calls", required_argument, NULL, 'n' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "hit-rounds", required_argument, NULL, 'H' },
+		{ "compare-pins", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pins = NULL, *config = NULL, *floor_obj = NULL, *floor_if = NULL;
+	const char *lpm_obj = NULL, *lpm_if = NULL, *compare = NULL;
+	struct testrun t = { .label = "config", .rounds = 21, .hit_rounds = 101, .calls = 40000,
+			     .repeat = 20000, .rng = 0x7e57 };
+	struct bpf_object *floor, *lpm = NULL;
+	struct config cfg;
+	int opt, links[2];
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': pins = optarg; break;
+		case 'c': config = optarg; break;
+		case 'L': t.label = optarg; break;
+		case 'f': floor_obj = optarg; break;
+		case 'F': floor_if = optarg; break;
+		case 'l': lpm_obj = optarg; break;
+		case 'I': lpm_if = optarg; break;
+		case 'r': t.rounds = atoi(optarg); break;
+		case 'n': t.calls = atoi(optarg); break;
+		case 'R': t.repeat = (__u32)atoi(optarg); break;
+		case 'H': t.hit_rounds = atoi(optarg); break;
+		case 'C': compare = optarg; break;
+		default: return 2;
+		}
+	}
+	if (!pins || !config || !floor_obj || !floor_if || (lpm_obj && !lpm_if) ||
+	    t.rounds < 1 || t.rounds > MAX_ROUNDS || t.hit_rounds < 1 ||
+	    t.hit_rounds > MAX_ROUNDS || t.calls < 1 || t.repeat < 1) {
+		fprintf(stderr, "bench testrun: see the usage at the top of tests/bench/bench.c\n");
+		return 2;
+	}
+	config_load(config, &cfg);
+	t.cfg = &cfg;
+	t.trie = trie_map(pins);
+	t.frames = malloc((size_t)t.calls * FRAME_MAX);
+	t.lengths = malloc((size_t)t.calls * sizeof(*t.lengths));
+	t.times = malloc((size_t)t.calls * 5 * sizeof(*t.times));
+	if (!t.frames || !t.lengths || !t.times)
+		die("out of memory");
+
+	floor = object_open(floor_obj);
+	if (bpf_object__load(floor))
+		die("%s: cannot load: %s", floor_obj, strerror(errno));
+	/* XDP test runs are fast only for programs attached somewhere. */
+	links[0] = attach_xdp(object_prog(floor, "floor_xdp"), floor_if);
+	links[1] = -1;
+	if (lpm_obj) {
+		lpm = lpm_load(lpm_obj, &cfg);
+		links[1] = attach_xdp(object_prog(lpm, "lpm_xdp"), lpm_if);
+	}
+	pin_to_cpu();
+
+	{
+		struct subject xdp[4] = {
+			{ .prefix = "", .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_INGRESS), .xdp = true },
+			{ .prefix = "floor", .fd = object_prog(floor, "floor_xdp"), .xdp = true },
+		};
+		struct subject tc[3] = {
+			{ .prefix = "", .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_EGRESS) },
+			{ .prefix = "floor", .fd = object_prog(floor, "floor_tc") },
+		};
+		int nx = 2, nt = 2;
+
+		if (lpm)
+			xdp[nx++] = (struct subject){ .prefix = "lpm-ref", .xdp = true,
+						      .fd = object_prog(lpm, "lpm_xdp") };
+		if (compare) {
+			xdp[nx++] = (struct subject){ .prefix = "compare", .xdp = true,
+						      .fd = prog_of_link(compare, TEXPORTER_PIN_LINK_INGRESS) };
+			tc[nt++] = (struct subject){ .prefix = "compare",
+						     .fd = prog_of_link(compare, TEXPORTER_PIN_LINK_EGRESS) };
+		}
+		testrun_hook(&t, "xdp", xdp, nx);
+		testrun_hook(&t, "tc", tc, nt);
+	}
+	for (int i = 0; i < 2; i++)
+		if (links[i] >= 0)
+			close(links[i]);
+	bpf_object__close(lpm);
+	bpf_object__close(floor);
+	return 0;
+}
+
+/* --- populate ----------------------------------------------------------------- */
+
+/* The first address of NAME's first prefix of FAMILY; false when it has none. */
+static bool address_of_name(const struct config *cfg, int family, size_t name, uint8_t *out)
+{
+	const struct prefixes *ps = &cfg->fam[family];
+
+	for (size_t i = 0; i < ps->n; i++) {
+		if (ps->p[i].name == name) {
+			memcpy(out, ps->p[i].addr, 16);
+			out[family == TEXPORTER_IPV4 ? 3 : 15] |= 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int cmd_populate(int argc, char **argv)
+{
+	/* Outside every generated range: classified as unmatched. */
+	static const uint8_t unmatched[2][16] = {
+		{ 192, 0, 2, 1 },
+		{ 0x3f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+	};
+	const char *pins = argc > 1 ? argv[1] : NULL, *config = argc > 2 ? argv[2] : NULL;
+	struct config cfg;
+	size_t runs = 0;
+	int prog;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: bench populate PIN_DIR CONFIG\n");
+		return 2;
+	}
+	config_load(config, &cfg);
+	prog = prog_of_link(pins, TEXPORTER_PIN_LINK_INGRESS);
+	for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++) {
+		/* index 0: unmatched, then the names in config order */
+		for (size_t s = 0; s <= cfg.n_names; s++) {
+			uint8_t src[16];
+
+			if (s ? !address_of_name(&cfg, f, s - 1, src) : !memcpy(src, unmatched[f], 16))
+				continue;
+			for (size_t d = 0; d <= cfg.n_names; d++) {
+				uint8_t dst[16], frame[FRAME_MAX];
+
+				if (d ? !address_of_name(&cfg, f, d - 1, dst) :
+					!memcpy(dst, unmatched[f], 16))
+					continue;
+				test_run(prog, true, frame, frame_build(frame, f, false, src, dst), 1,
+					 NULL);
+				runs++;
+			}
+		}
+	}
+	printf("populated %zu counters\n", runs);
+	return 0;
+}
+
+/* --- attach-floor --------------------------------------------------------------- */
+
+static void pin_or_die(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path))
+		die("pin %s: %s", path, strerror(errno));
+}
+
+static int cmd_attach_floor(int argc, char **argv)
+{
+	struct bpf_object *obj;
+	int xdp_link, tc_link;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: bench attach-floor OBJ IFACE PIN_DIR\n");
+		return 2;
+	}
+	obj = object_open(argv[1]);
+	if (bpf_object__load(obj))
+		die("%s: cannot load: %s", argv[1], strerror(errno));
+	xdp_link = attach_xdp(object_prog(obj, "floor_xdp"), argv[2]);
+	tc_link = bpf_link_create(object_prog(obj, "floor_tc"), ifindex_of(argv[2]),
+				  (enum bpf_attach_type)ATTACH_TYPE_TCX_EGRESS, NULL);
+	if (tc_link < 0)
+		die("%s: cannot attach TCX egress: %s", argv[2], strerror(errno));
+	if (mkdir(argv[3], 0700) && errno != EEXIST)
+		die("%s: %s", argv[3], strerror(errno));
+	pin_or_die(xdp_link, argv[3], TEXPORTER_PIN_LINK_INGRESS);
+	pin_or_die(tc_link, argv[3], TEXPORTER_PIN_LINK_EGRESS);
+	bpf_object__close(obj);
+	return 0;
+}
+
+/* --- time ------------------------------------------------------------------------- */
+
+static int cmd_time(int argc, char **argv)
+{
+	const char *netns = NULL, *out = "/dev/null";
+	struct rusage ru;
+	double start, wall;
+	int i = 1, status;
+	pid_t pid;
+
+	for (; i < argc && strcmp(argv[i], "--"); i += 2) {
+		if (i + 1 >= argc)
+			return 2;
+		if (!strcmp(argv[i], "--netns"))
+			netns = argv[i + 1];
+		else if (!strcmp(argv[i], "--stdout"))
+			out = argv[i + 1];
+		else
+			return 2;
+	}
+	if (i + 1 >= argc) {
+		fprintf(stderr, "usage: bench time [--netns PATH] [--stdout FILE] -- CMD [ARG...]\n");
+		return 2;
+	}
+	start = now_ns();
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd;
+
+		if (netns) {
+			fd = open(netns, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || setns(fd, CLONE_NEWNET))
+				die("%s: %s", netns, strerror(errno));
+		}
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+			die("%s: %s", out, strerror(errno));
+		execvp(argv[i + 1], argv + i + 1);
+		die("%s: %s", argv[i + 1], strerror(errno));
+	}
+	if (wait4(pid, &status, 0, &ru) < 0)
+		die("wait4: %s", strerror(errno));
+	wall = (now_ns() - start) / 1e6;
+	printf("%.3f %ld %d\n", wall, ru.ru_maxrss,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char **argv);
+	} cmds[] = {
+		{ "testrun", cmd_testrun },
+		{ "populate", cmd_populate },
+		{ "attach-floor", cmd_attach_floor },
+		{ "time", cmd_time },
+	};
+
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "usage: bench testrun|populate|attach-floor|time ... (see tests/bench/bench.c)\n");
+	return 2;
+}
