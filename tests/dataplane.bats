@@ -108,16 +108,6 @@ assert_attached() {
 		"iface=\"$IF_A\",direction=\"$direction\",hook=\"$hook\",mode=\"$mode\"")" 1
 }
 
-# TCX links exist on Linux >= 6.6; before that, `auto` falls back to legacy.
-default_tc_mode() {
-	local major minor
-	IFS=. read -r major minor _ <<<"$(uname -r)"
-	if ((major > 6 || (major == 6 && minor >= 6))); then
-		echo tcx
-	else
-		echo legacy
-	fi
-}
 
 # 4 IPv4 echo requests and replies of 128 L3 bytes (20 + 8 + 100), counted
 # exactly in both directions and nowhere else.
@@ -227,7 +217,7 @@ assert_ipv4_pings_counted() {
 	load_a
 	assert_ipv4_pings_counted
 	assert_attached ingress xdp native
-	assert_attached egress tc "$(default_tc_mode)"
+	assert_attached egress tc "$(tx_default_tc_mode)"
 	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
 }
 
@@ -235,8 +225,8 @@ assert_ipv4_pings_counted() {
 	write_host_ranges
 	load_a --ingress tc
 	assert_ipv4_pings_counted
-	assert_attached ingress tc "$(default_tc_mode)"
-	assert_attached egress tc "$(default_tc_mode)"
+	assert_attached ingress tc "$(tx_default_tc_mode)"
+	assert_attached egress tc "$(tx_default_tc_mode)"
 	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
 }
 
@@ -245,7 +235,7 @@ assert_ipv4_pings_counted() {
 	load_a --xdp-mode generic
 	assert_ipv4_pings_counted
 	assert_attached ingress xdp generic
-	assert_attached egress tc "$(default_tc_mode)"
+	assert_attached egress tc "$(tx_default_tc_mode)"
 	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
 }
 

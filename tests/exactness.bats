@@ -703,13 +703,7 @@ detach_leaves_nothing() {
 	load_and_ping
 	tx_in "$NS_A" ip link delete dev "$IF_A"
 	# The pair again, same names, same setup, as tx_setup_pair makes it.
-	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B"
-	tx_configure_side "$NS_A" "$IF_A" "$MAC_A" "$IP4_A" "$IP6_A" "$MAC_B" "$IP4_B" "$IP6_B"
-	tx_configure_side "$NS_B" "$IF_B" "$MAC_B" "$IP4_B" "$IP6_B" "$MAC_A" "$IP4_A" "$IP6_A"
-	tx_in "$NS_A" ip link set dev "$IF_A" up
-	tx_in "$NS_B" ip link set dev "$IF_B" up
-	tx_wait_until 5 tx_link_has_carrier "$NS_A" "$IF_A"
-	tx_wait_until 5 tx_link_has_carrier "$NS_B" "$IF_B"
+	tx_make_pair
 	status_a "$IF_A"
 	assert_output --partial "interface: recreated (ifindex"
 	assert_attached "$IF_A" "xdp 0 tcx_ingress 0 tcx_egress 0"

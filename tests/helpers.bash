@@ -119,10 +119,10 @@ tx_link_has_carrier() {
 	tx_in "$1" ip -br link show dev "$2" | grep -q LOWER_UP
 }
 
-# Two namespaces NS_A/NS_B joined by veth IF_A<->IF_B, addressed and with
-# static neighbours, quiet: the only packets on the pair are a test's own.
-tx_setup_pair() {
-	tx_create_namespaces || return 1
+# The veth IF_A<->IF_B between the existing NS_A and NS_B, addressed and
+# with static neighbours, quiet: the only packets on it are a test's own.
+# Also recreates the pair after a test deleted it.
+tx_make_pair() {
 	# Created directly inside the namespaces: the fixed names never exist
 	# in the root namespace, even for an instant.
 	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B" || return 1
@@ -132,6 +132,24 @@ tx_setup_pair() {
 	tx_in "$NS_B" ip link set dev "$IF_B" up || return 1
 	tx_wait_until 5 tx_link_has_carrier "$NS_A" "$IF_A" &&
 		tx_wait_until 5 tx_link_has_carrier "$NS_B" "$IF_B"
+}
+
+# Two namespaces NS_A/NS_B joined by the pair tx_make_pair makes.
+tx_setup_pair() {
+	tx_create_namespaces || return 1
+	tx_make_pair
+}
+
+# The TC attachment texporter-load picks by default here: TCX links exist
+# on Linux >= 6.6; before that, `auto` falls back to legacy clsact.
+tx_default_tc_mode() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$(uname -r)"
+	if ((major > 6 || (major == 6 && minor >= 6))); then
+		echo tcx
+	else
+		echo legacy
+	fi
 }
 
 # One counter of an interface (rx_packets, rx_bytes, tx_packets, tx_bytes,

@@ -27,15 +27,6 @@ load_a() {
 	run tx_load "$NS_A" -i "$IF_A" -f "$CONFIG" "$@"
 }
 
-default_tc_mode() {
-	local major minor
-	IFS=. read -r major minor _ <<<"$(uname -r)"
-	if ((major > 6 || (major == 6 && minor >= 6))); then
-		echo tcx
-	else
-		echo legacy
-	fi
-}
 
 # XDP programs on IF_A, one "MODE PROG_ID" line each (driver/generic/offload).
 xdp_attachments() {
@@ -146,7 +137,7 @@ make_test_group() {
 @test "load prints one line saying what it attached and how" {
 	load_a
 	assert_success
-	assert_output "$IF_A: attached: ingress xdp (native), egress tc ($(default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges"
+	assert_output "$IF_A: attached: ingress xdp (native), egress tc ($(tx_default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges"
 }
 
 @test "load with --tc-mode legacy also prints only its one line" {
@@ -184,7 +175,7 @@ make_test_group() {
 	egress_link=$(pinned_link link_egress)
 	load_a
 	assert_success
-	assert_output "$IF_A: unchanged: ingress xdp (native), egress tc ($(default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges"
+	assert_output "$IF_A: unchanged: ingress xdp (native), egress tc ($(tx_default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges"
 	assert_equal "$(pinned_link link_ingress)" "$ingress_link"
 	assert_equal "$(pinned_link link_egress)" "$egress_link"
 	assert_equal "$(attachments)" "$before"
@@ -287,7 +278,7 @@ make_test_group() {
 	assert_success
 	run tx_load "$NS_A" --status -i "$IF_A"
 	assert_success
-	assert_line "$IF_A: ingress xdp (native), egress tc ($(default_tc_mode))"
+	assert_line "$IF_A: ingress xdp (native), egress tc ($(tx_default_tc_mode))"
 	assert_line --regexp '^  interface: present \(ifindex [0-9]+\), up$'
 	assert_output --partial "prefixes: ipv4 3, ipv6 1"
 	assert_line --regexp '^  counters: 0 of [1-9][0-9]* slots used'
@@ -306,7 +297,7 @@ make_test_group() {
 	assert_success
 	run tx_load "$NS_A" --status
 	assert_success
-	assert_line "$IF_A: ingress xdp (native), egress tc ($(default_tc_mode))"
+	assert_line "$IF_A: ingress xdp (native), egress tc ($(tx_default_tc_mode))"
 }
 
 @test "--status counts the counter slots traffic has used" {

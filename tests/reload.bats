@@ -771,13 +771,7 @@ many_names() {
 
 	# The pair goes away and comes back under the same names.
 	tx_in "$NS_A" ip link delete dev "$IF_A"
-	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B"
-	tx_configure_side "$NS_A" "$IF_A" "$MAC_A" "$IP4_A" "$IP6_A" "$MAC_B" "$IP4_B" "$IP6_B"
-	tx_configure_side "$NS_B" "$IF_B" "$MAC_B" "$IP4_B" "$IP6_B" "$MAC_A" "$IP4_A" "$IP6_A"
-	tx_in "$NS_A" ip link set dev "$IF_A" up
-	tx_in "$NS_B" ip link set dev "$IF_B" up
-	tx_wait_until 5 tx_link_has_carrier "$NS_A" "$IF_A"
-	tx_wait_until 5 tx_link_has_carrier "$NS_B" "$IF_B"
+	tx_make_pair
 	SENT=0 # the new device's statistics start from zero
 
 	run load_a -f "$CFG/good.json"
