@@ -22,16 +22,19 @@
 
 #include "texporter.h"
 
-/* Set by the loader before load: ids per axis of the counter map. */
+/* Set by the loader before load: ids per axis of the counter map, and the
+ * trie's strides (bpf/texporter.h). Constants to the verifier, so the
+ * walks below compile down to the one layout in use. */
 const volatile __u32 capacity = TEXPORTER_MIN_CAPACITY;
+const volatile __u32 v4_root_bits = 16;
+const volatile __u32 v6_second_bits = 8;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct texporter_trie_block);
-	/* resized by the loader to the blocks the trie needs */
-	__uint(max_entries, TEXPORTER_TRIE_FIRST_BLOCK / TEXPORTER_TRIE_BLOCK_SIZE);
+	__uint(max_entries, 1); /* resized by the loader to the blocks the trie needs */
 } ranges SEC(".maps");
 
 struct {
@@ -82,16 +85,24 @@ static __always_inline __u32 trie_entry(__u32 index)
 	return block ? block->entry[index & 0xff] : TEXPORTER_UNMATCHED_ID;
 }
 
-static __always_inline __u32 trie_child(__u32 entry, __u8 byte)
+/* The entry for the next address BITS of a child node. */
+static __always_inline __u32 trie_child(__u32 entry, __u32 bits)
 {
-	return ((entry & ~TEXPORTER_TRIE_CHILD) << 8) | byte;
+	return ((entry & ~TEXPORTER_TRIE_CHILD) << 8) + bits;
 }
 
 static __always_inline __u32 classify_ipv4(__be32 address)
 {
 	__u32 host = bpf_ntohl(address);
-	__u32 entry = trie_entry(TEXPORTER_TRIE_V4_ROOT + (host >> 16));
+	__u32 entry;
 
+	if (v4_root_bits == 24) {
+		entry = trie_entry(TEXPORTER_TRIE_V4_ROOT + (host >> 8));
+		if (!(entry & TEXPORTER_TRIE_CHILD))
+			return entry;
+		return trie_entry(trie_child(entry, host & 0xff)) & ~TEXPORTER_TRIE_CHILD;
+	}
+	entry = trie_entry(TEXPORTER_TRIE_V4_ROOT + (host >> 16));
 	if (!(entry & TEXPORTER_TRIE_CHILD))
 		return entry;
 	entry = trie_entry(trie_child(entry, (host >> 8) & 0xff));
@@ -103,10 +114,21 @@ static __always_inline __u32 classify_ipv4(__be32 address)
 static __always_inline __u32 classify_ipv6(const struct in6_addr *address)
 {
 	const __u8 *bytes = address->in6_u.u6_addr8;
-	__u32 entry = trie_entry(TEXPORTER_TRIE_V6_ROOT + ((__u32)bytes[0] << 8 | bytes[1]));
+	__u32 entry = trie_entry(texporter_trie_v6_root(v4_root_bits) +
+				 ((__u32)bytes[0] << 8 | bytes[1]));
 
+	if (!(entry & TEXPORTER_TRIE_CHILD))
+		return entry;
+	if (v6_second_bits == 16) {
+		entry = trie_entry(trie_child(entry, (__u32)bytes[2] << 8 | bytes[3]));
+	} else {
+		entry = trie_entry(trie_child(entry, bytes[2]));
+		if (!(entry & TEXPORTER_TRIE_CHILD))
+			return entry;
+		entry = trie_entry(trie_child(entry, bytes[3]));
+	}
 #pragma unroll
-	for (int i = 2; i < 16; i++) {
+	for (int i = 4; i < 16; i++) {
 		if (!(entry & TEXPORTER_TRIE_CHILD))
 			return entry;
 		entry = trie_entry(trie_child(entry, bytes[i]));

@@ -32,23 +32,30 @@
 #define TEXPORTER_UNMATCHED_ID 0
 
 /*
- * The trie is a flat multibit trie in one u32 array. Each family has a
- * root block of 2^16 entries indexed by the first 16 bits of the address;
- * deeper blocks have 256 entries indexed by the next 8 bits. An entry is
- * either a leaf (range id) or, with TEXPORTER_TRIE_CHILD set, the number
- * of a child block: the child's entries start at (entry & ~CHILD) << 8.
- * Prefix lengths are expanded to the block boundaries by the loader, so a
- * lookup is at most 3 (IPv4) or 15 (IPv6) dependent array loads.
+ * The trie is a flat multibit trie in one u32 array. An entry is either a
+ * leaf (range id) or, with TEXPORTER_TRIE_CHILD set, the number of the first
+ * 256-entry block of a child node: a node of 2^s entries is 2^(s-8)
+ * consecutive blocks, and the child's entry for the next s address bits is
+ * ((entry & ~CHILD) << 8) + those bits. Prefix lengths are expanded to the
+ * node boundaries by the loader.
+ *
+ * The strides are chosen by the loader per load (struct texporter_meta says
+ * which): IPv4 starts with a root of 2^16 entries, or of 2^24 entries when
+ * the config is large enough that the 16-bit root's children take as much
+ * memory anyway; IPv6 starts with a root of 2^16 entries, then a node of
+ * 2^16 entries (or 2^8 when that would cost too much memory) for address
+ * bits 16-31. All further nodes have 256 entries. The IPv4 root starts at
+ * entry 0, the IPv6 root right after it.
  */
 #define TEXPORTER_TRIE_CHILD 0x80000000u
-#define TEXPORTER_TRIE_ROOT_BITS 16
-#define TEXPORTER_TRIE_ROOT_SIZE (1u << TEXPORTER_TRIE_ROOT_BITS)
 #define TEXPORTER_TRIE_BLOCK_SIZE 256u
 #define TEXPORTER_TRIE_V4_ROOT 0u
-#define TEXPORTER_TRIE_V6_ROOT TEXPORTER_TRIE_ROOT_SIZE
-#define TEXPORTER_TRIE_FIRST_BLOCK (2u * TEXPORTER_TRIE_ROOT_SIZE)
-#define TEXPORTER_TRIE_V4_LEVELS 3  /* 16 + 8 + 8 bits */
-#define TEXPORTER_TRIE_V6_LEVELS 15 /* 16 + 14 * 8 bits */
+#define TEXPORTER_TRIE_V6_ROOT_BITS 16
+
+static inline __u32 texporter_trie_v6_root(__u32 v4_root_bits)
+{
+	return 1u << v4_root_bits;
+}
 
 /* The ranges map stores the trie 256 entries per element, so that entry i
  * is element i >> 8, slot i & 0xff, and the map's memory is the flat array
@@ -109,6 +116,8 @@ struct texporter_meta {
 	__u32 prefixes[TEXPORTER_FAMILY_COUNT];
 	__u32 trie_entries;   /* max_entries of the ranges map */
 	__u32 trie_used;      /* entries the current trie occupies */
+	__u16 v4_root_bits;   /* trie strides in use: 16 or 24 */
+	__u16 v6_second_bits; /* 8 or 16 */
 	__u64 loaded_at;      /* unix time of the first load */
 	__u64 changed_at;     /* unix time of the last load or reload that changed something */
 	__u64 reloads;        /* reloads that changed something */

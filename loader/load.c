@@ -121,6 +121,8 @@ static int job_load_programs(struct job *j)
 	}
 	j->skel = skel;
 	skel->rodata->capacity = j->capacity;
+	skel->rodata->v4_root_bits = j->trie.layout.v4_root_bits;
+	skel->rodata->v6_second_bits = j->trie.layout.v6_second_bits;
 	if (bpf_map__set_max_entries(skel->maps.ranges,
 				     (__u32)(j->trie.used / TEXPORTER_TRIE_BLOCK_SIZE)) ||
 	    bpf_map__set_max_entries(skel->maps.counters,
@@ -345,6 +347,8 @@ static void job_fill_meta(struct job *j, struct texporter_meta *m)
 	m->prefixes[TEXPORTER_IPV6] = (__u32)j->cfg.prefixes_per_family[TEXPORTER_IPV6];
 	m->trie_entries = (__u32)j->trie.used;
 	m->trie_used = (__u32)j->trie.used;
+	m->v4_root_bits = (__u16)j->trie.layout.v4_root_bits;
+	m->v6_second_bits = (__u16)j->trie.layout.v6_second_bits;
 	m->changed_at = now;
 	m->config_hash = j->hash;
 	snprintf(m->ifname, sizeof(m->ifname), "%s", j->o->ifname);
@@ -433,7 +437,7 @@ static int job_run(struct job *j)
 		job_report(j, "unchanged");
 		return LOAD_EXIT_OK;
 	}
-	if (trie_build(&j->trie, &j->cfg, j->plan.ids)) {
+	if (trie_build(&j->trie, &j->cfg, j->plan.ids, trie_choose_layout(&j->cfg))) {
 		log_error("cannot build the range table: %s", strerror(errno));
 		return LOAD_EXIT_FAILURE;
 	}

@@ -95,9 +95,9 @@ static void print_maps(const struct state *s)
 	printf("  ranges: %u of %u ids (unmatched: \"%s\"); prefixes: ipv4 %u, ipv6 %u\n",
 	       m->ranges, m->capacity, s->names[0].name, m->prefixes[TEXPORTER_IPV4],
 	       m->prefixes[TEXPORTER_IPV6]);
-	printf("  counters: %u of %u slots used%s; trie: %u entries (%u KiB)\n", used, slots,
-	       s->carry_fd >= 0 ? " (plus carried totals)" : "", m->trie_used,
-	       m->trie_used / 256);
+	printf("  counters: %u of %u slots used%s; trie: %u entries (%u KiB), first strides ipv4 %u, ipv6 16+%u\n",
+	       used, slots, s->carry_fd >= 0 ? " (plus carried totals)" : "", m->trie_used,
+	       m->trie_used / 256, m->v4_root_bits, m->v6_second_bits);
 	printf("  data plane: truncated %llu, malformed %llu, length mismatch %llu, ignored non-IP %llu\n",
 	       (unsigned long long)errs[TEXPORTER_ERR_TRUNCATED],
 	       (unsigned long long)errs[TEXPORTER_ERR_MALFORMED],

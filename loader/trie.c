@@ -5,9 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A 2^24-entry IPv4 root costs 64 MiB; it pays once the 16-bit root's
+ * children would take 24 MiB or more and saves one load per address. */
+#define TRIE_V4_WIDE_MIN_CHILDREN 24576u
+/* A 2^16-entry IPv6 second level costs 256 KiB per /16 with longer
+ * prefixes; up to 128 of them (32 MiB) save one load per address. */
+#define TRIE_V6_WIDE_MAX_NODES 128u
+
 static int trie_reserve(struct trie *t, size_t entries)
 {
-	size_t capacity = t->capacity ? t->capacity : TEXPORTER_TRIE_FIRST_BLOCK * 2;
+	size_t capacity = t->capacity ? t->capacity : (size_t)1 << 20;
 	uint32_t *grown;
 
 	if (entries > TRIE_MAX_ENTRIES) {
@@ -26,54 +33,77 @@ static int trie_reserve(struct trie *t, size_t entries)
 	return 0;
 }
 
-/* A new 256-entry block whose every entry inherits LEAF, the longest match
- * so far for the addresses it covers. Returns the block number. */
-static int64_t trie_new_block(struct trie *t, uint32_t leaf)
-{
-	size_t first = t->used;
-
-	if (trie_reserve(t, first + TEXPORTER_TRIE_BLOCK_SIZE))
-		return -1;
-	for (size_t i = 0; i < TEXPORTER_TRIE_BLOCK_SIZE; i++)
-		t->entries[first + i] = leaf;
-	t->used += TEXPORTER_TRIE_BLOCK_SIZE;
-	return (int64_t)(first >> 8);
-}
-
 static void trie_fill(struct trie *t, size_t first, size_t count, uint32_t id)
 {
 	for (size_t i = 0; i < count; i++)
 		t->entries[first + i] = id;
 }
 
+/* A new node of 2^BITS entries, every one inheriting LEAF, the longest
+ * match so far for the addresses it covers. Returns its first block. */
+static int64_t trie_new_node(struct trie *t, unsigned int bits, uint32_t leaf)
+{
+	size_t first = t->used, size = (size_t)1 << bits;
+
+	if (trie_reserve(t, first + size))
+		return -1;
+	trie_fill(t, first, size, leaf);
+	t->used += size;
+	return (int64_t)(first >> 8);
+}
+
+/* The stride of level LEVEL (0 = root) of FAMILY's trie. */
+static unsigned int trie_stride(struct trie_layout l, int family, unsigned int level)
+{
+	if (level == 0)
+		return family == TEXPORTER_IPV4 ? l.v4_root_bits : TEXPORTER_TRIE_V6_ROOT_BITS;
+	if (level == 1 && family == TEXPORTER_IPV6)
+		return l.v6_second_bits;
+	return 8;
+}
+
+static size_t trie_root(struct trie_layout l, int family)
+{
+	return family == TEXPORTER_IPV4 ? TEXPORTER_TRIE_V4_ROOT :
+					  texporter_trie_v6_root(l.v4_root_bits);
+}
+
+/* BITS address bits from bit START on (both multiples of 8). */
+static uint32_t address_bits(const uint8_t *addr, unsigned int start, unsigned int bits)
+{
+	uint32_t value = 0;
+
+	for (unsigned int b = start / 8; b < (start + bits) / 8; b++)
+		value = value << 8 | addr[b];
+	return value;
+}
+
 /* Inserts one prefix. Prefixes arrive shortest first, so a fill never
- * covers a child block: children only come from longer prefixes. */
+ * covers a child node: children only come from longer prefixes. */
 static int trie_insert(struct trie *t, const struct config_prefix *p, uint32_t id)
 {
-	size_t root = p->family == TEXPORTER_IPV4 ? TEXPORTER_TRIE_V4_ROOT : TEXPORTER_TRIE_V6_ROOT;
-	size_t index = root + ((size_t)p->addr[0] << 8 | p->addr[1]);
-	unsigned int level_end = TEXPORTER_TRIE_ROOT_BITS;
-	unsigned int byte = 2;
+	unsigned int start = 0, level = 0, stride = trie_stride(t->layout, p->family, 0);
+	size_t index = trie_root(t->layout, p->family) + address_bits(p->addr, 0, stride);
 
-	if (p->len <= TEXPORTER_TRIE_ROOT_BITS) {
-		trie_fill(t, index, (size_t)1 << (TEXPORTER_TRIE_ROOT_BITS - p->len), id);
-		return 0;
-	}
-	while (p->len > level_end) {
+	while (p->len > start + stride) {
 		uint32_t entry = t->entries[index];
+		unsigned int next = trie_stride(t->layout, p->family, level + 1);
 
 		if (!(entry & TEXPORTER_TRIE_CHILD)) {
-			int64_t block = trie_new_block(t, entry);
+			int64_t block = trie_new_node(t, next, entry);
 
 			if (block < 0)
 				return -1;
 			entry = TEXPORTER_TRIE_CHILD | (uint32_t)block;
 			t->entries[index] = entry;
 		}
-		index = (size_t)(entry & ~TEXPORTER_TRIE_CHILD) << 8 | p->addr[byte++];
-		level_end += 8;
+		start += stride;
+		level++;
+		stride = next;
+		index = ((size_t)(entry & ~TEXPORTER_TRIE_CHILD) << 8) +
+			address_bits(p->addr, start, stride);
 	}
-	trie_fill(t, index, (size_t)1 << (level_end - p->len), id);
+	trie_fill(t, index, (size_t)1 << (start + stride - p->len), id);
 	return 0;
 }
 
@@ -85,16 +115,50 @@ static int prefix_shorter_first(const void *a, const void *b)
 	return (int)pa->len - (int)pb->len;
 }
 
-int trie_build(struct trie *t, const struct config *cfg, const uint32_t *ids)
+/* Distinct /16s of FAMILY that hold a longer prefix: the children the
+ * 16-bit roots have. */
+static unsigned int trie_count_root_children(const struct config *cfg, int family)
 {
+	uint8_t seen[(1 << 16) / 8] = { 0 };
+	unsigned int count = 0;
+
+	for (size_t i = 0; i < cfg->n_prefixes; i++) {
+		const struct config_prefix *p = &cfg->prefixes[i];
+		unsigned int slot = (unsigned int)p->addr[0] << 8 | p->addr[1];
+
+		if (p->family != family || p->len <= 16 || (seen[slot >> 3] & (1u << (slot & 7))))
+			continue;
+		seen[slot >> 3] |= (uint8_t)(1u << (slot & 7));
+		count++;
+	}
+	return count;
+}
+
+struct trie_layout trie_choose_layout(const struct config *cfg)
+{
+	struct trie_layout l = { .v4_root_bits = 16, .v6_second_bits = 8 };
+
+	if (trie_count_root_children(cfg, TEXPORTER_IPV4) >= TRIE_V4_WIDE_MIN_CHILDREN)
+		l.v4_root_bits = 24;
+	if (trie_count_root_children(cfg, TEXPORTER_IPV6) <= TRIE_V6_WIDE_MAX_NODES)
+		l.v6_second_bits = 16;
+	return l;
+}
+
+int trie_build(struct trie *t, const struct config *cfg, const uint32_t *ids,
+	       struct trie_layout layout)
+{
+	size_t roots = texporter_trie_v6_root(layout.v4_root_bits) +
+		       ((size_t)1 << TEXPORTER_TRIE_V6_ROOT_BITS);
 	const struct config_prefix **order;
 	int err = 0;
 
 	memset(t, 0, sizeof(*t));
-	if (trie_reserve(t, TEXPORTER_TRIE_FIRST_BLOCK))
+	t->layout = layout;
+	if (trie_reserve(t, roots))
 		return -1;
-	trie_fill(t, 0, TEXPORTER_TRIE_FIRST_BLOCK, TEXPORTER_UNMATCHED_ID);
-	t->used = TEXPORTER_TRIE_FIRST_BLOCK;
+	trie_fill(t, 0, roots, TEXPORTER_UNMATCHED_ID);
+	t->used = roots;
 
 	order = malloc((cfg->n_prefixes + 1) * sizeof(*order));
 	if (!order) {
@@ -122,13 +186,20 @@ void trie_free(struct trie *t)
 	memset(t, 0, sizeof(*t));
 }
 
-uint32_t trie_lookup(const struct trie *t, int family, const uint8_t *addr)
+uint32_t trie_lookup(const uint32_t *entries, struct trie_layout layout, int family,
+		     const uint8_t *addr, unsigned int *loads)
 {
-	size_t root = family == TEXPORTER_IPV4 ? TEXPORTER_TRIE_V4_ROOT : TEXPORTER_TRIE_V6_ROOT;
-	unsigned int bytes = family == TEXPORTER_IPV4 ? 4 : 16;
-	uint32_t entry = t->entries[root + ((size_t)addr[0] << 8 | addr[1])];
+	unsigned int bits = family == TEXPORTER_IPV4 ? 32 : 128;
+	unsigned int start = 0, level = 0, stride = trie_stride(layout, family, 0);
+	uint32_t entry = entries[trie_root(layout, family) + address_bits(addr, 0, stride)];
 
-	for (unsigned int i = 2; i < bytes && (entry & TEXPORTER_TRIE_CHILD); i++)
-		entry = t->entries[(size_t)(entry & ~TEXPORTER_TRIE_CHILD) << 8 | addr[i]];
+	*loads = 1;
+	while ((entry & TEXPORTER_TRIE_CHILD) && start + stride < bits) {
+		start += stride;
+		stride = trie_stride(layout, family, ++level);
+		entry = entries[((size_t)(entry & ~TEXPORTER_TRIE_CHILD) << 8) +
+				address_bits(addr, start, stride)];
+		(*loads)++;
+	}
 	return entry & ~TEXPORTER_TRIE_CHILD;
 }

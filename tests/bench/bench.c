@@ -456,6 +456,7 @@ struct testrun {
 	double *times;   /* calls * (subjects + 1) */
 	uint64_t rng;
 	const uint32_t *trie; /* the pinned ranges map, mapped read-only */
+	struct texporter_meta meta; /* for the trie's strides */
 };
 
 /* Medians of the subject, of the floor, and of their per-round difference
@@ -481,16 +482,29 @@ static void print_row(const struct testrun *t, const char *section, const char *
 	fflush(stdout);
 }
 
-/* Array loads the data plane's trie walk makes for ADDR (1 to 3 for IPv4,
- * 1 to 15 for IPv6), read from the pinned ranges map. */
+/* Array loads the data plane's trie walk makes for ADDR, read from the
+ * pinned ranges map with the strides meta names (bpf/texporter.h). */
 static int trie_loads(const struct testrun *t, int family, const uint8_t *addr)
 {
-	uint32_t root = family == TEXPORTER_IPV4 ? TEXPORTER_TRIE_V4_ROOT : TEXPORTER_TRIE_V6_ROOT;
-	uint32_t entry = t->trie[root + ((uint32_t)addr[0] << 8 | addr[1])];
+	bool v4 = family == TEXPORTER_IPV4;
+	unsigned int root_bits = v4 ? t->meta.v4_root_bits : TEXPORTER_TRIE_V6_ROOT_BITS;
+	unsigned int bits = v4 ? 32 : 128, start = 0, stride = root_bits, chunk = 0;
+	uint32_t root = v4 ? TEXPORTER_TRIE_V4_ROOT : texporter_trie_v6_root(t->meta.v4_root_bits);
+	uint32_t entry;
 	int loads = 1;
 
-	for (int i = 2; (entry & TEXPORTER_TRIE_CHILD) && i < 16; i++, loads++)
-		entry = t->trie[(size_t)(entry & ~TEXPORTER_TRIE_CHILD) << 8 | addr[i]];
+	for (unsigned int b = 0; b < stride / 8; b++)
+		chunk = chunk << 8 | addr[b];
+	entry = t->trie[root + chunk];
+	while ((entry & TEXPORTER_TRIE_CHILD) && start + stride < bits) {
+		start += stride;
+		stride = !v4 && start == 16 ? t->meta.v6_second_bits : 8;
+		chunk = 0;
+		for (unsigned int b = start / 8; b < (start + stride) / 8; b++)
+			chunk = chunk << 8 | addr[b];
+		entry = t->trie[((size_t)(entry & ~TEXPORTER_TRIE_CHILD) << 8) + chunk];
+		loads++;
+	}
 	return loads;
 }
 
@@ -617,6 +631,19 @@ static void testrun_hook(struct testrun *t, const char *hook, struct subject *s,
 		print_rows(t, hook, "hit", kase, s, ns, c);
 		print_rows(t, hook, "cold", case_names[c], s, ns, c);
 	}
+}
+
+static void read_meta(const char *pins, struct texporter_meta *meta)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pins, TEXPORTER_PIN_META);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, meta))
+		die("%s: %s", path, strerror(errno));
+	close(fd);
 }
 
 /* The trie as the data plane sees it: the pinned ranges map, mmapped. */
@@ -757,6 +784,7 @@ static int cmd_testrun(int argc, char **argv)
 	config_load(config, &cfg);
 	t.cfg = &cfg;
 	t.trie = trie_map(pins);
+	read_meta(pins, &t.meta);
 	t.frames = malloc((size_t)t.calls * FRAME_MAX);
 	t.lengths = malloc((size_t)t.calls * sizeof(*t.lengths));
 	t.times = malloc((size_t)t.calls * 5 * sizeof(*t.times));
