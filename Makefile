@@ -15,7 +15,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_S
 	    -DTEXPORTER_REVISION='"$(REVISION)"'
 LDLIBS_LOADER := -lbpf -lelf -lz -lcjson
 LDLIBS_READER := -lbpf -lelf -lz
-BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Ibpf -I/usr/include/$(shell $(CC) -dumpmachine)
+BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
 
 COMMON_SRC := bpf/log.c
 LOADER_SRC := $(wildcard loader/*.c)
