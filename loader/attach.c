@@ -203,3 +203,52 @@ int attach_link_ifindex(int link_fd)
 	/* XDP and TCX links both keep the ifindex first in their info. */
 	return (int)info.xdp.ifindex;
 }
+
+int attach_prog_fd(const struct attachment *a, enum direction dir, int ifindex)
+{
+	__u32 id = 0;
+
+	if (a->how == TEXPORTER_ATTACH_TC_LEGACY) {
+		struct bpf_tc_hook hook;
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = LEGACY_TC_HANDLE,
+			    .priority = LEGACY_TC_PRIORITY);
+
+		legacy_hook(&hook, dir, ifindex);
+		log_mute_libbpf(1);
+		if (bpf_tc_query(&hook, &opts) == 0)
+			id = opts.prog_id;
+		log_mute_libbpf(0);
+	} else if (a->link_fd >= 0) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(a->link_fd, &info, &len) == 0)
+			id = info.prog_id;
+	}
+	return id ? bpf_prog_get_fd_by_id(id) : -1;
+}
+
+struct attach_request attach_request_for(enum texporter_attach how, enum direction dir)
+{
+	struct attach_request req = { .ingress = INGRESS_TC };
+
+	switch (how) {
+	case TEXPORTER_ATTACH_XDP_NATIVE:
+		req.ingress = INGRESS_XDP;
+		req.xdp_mode = XDP_MODE_NATIVE;
+		break;
+	case TEXPORTER_ATTACH_XDP_GENERIC:
+		req.ingress = INGRESS_XDP;
+		req.xdp_mode = XDP_MODE_GENERIC;
+		break;
+	case TEXPORTER_ATTACH_TC_LEGACY:
+		req.tc_mode = TC_MODE_LEGACY;
+		break;
+	default:
+		req.tc_mode = TC_MODE_TCX;
+		break;
+	}
+	(void)dir; /* egress is always TC; the hook fields only matter for ingress */
+	return req;
+}

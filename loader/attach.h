@@ -45,6 +45,12 @@ int attach_switch(const struct attachment *a, enum direction dir, int ifindex,
  * pin is gone; legacy filters are deleted here). */
 int attach_remove_legacy(enum direction dir, int ifindex, const char *ifname);
 
+/* A new fd of the program attachment A runs, or -1. */
+int attach_prog_fd(const struct attachment *a, enum direction dir, int ifindex);
+
+/* The request that makes exactly the attachment HOW for DIR again. */
+struct attach_request attach_request_for(enum texporter_attach how, enum direction dir);
+
 /* The ifindex a link is attached to, 0 when its device is gone. */
 int attach_link_ifindex(int link_fd);
 

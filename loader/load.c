@@ -42,7 +42,10 @@ struct job {
 	struct state cur;
 	struct texporter_bpf *skel;
 	struct attachment att[2];
-	bool attached_new[2];
+	bool attached_new[2]; /* attached by this job */
+	bool switched[2];     /* switched in place to the new program */
+	bool removed_old[2];  /* the previous attachment was taken down */
+	int old_prog[2];      /* what ran before, to go back to on failure */
 	int ifindex;
 	gid_t gid;
 	__u32 capacity;
@@ -258,7 +261,10 @@ static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
 	if (state_attached(&j->cur, dir, j->ifindex) &&
 	    attach_matches(&j->o->attach, dir, cur->how)) {
 		j->att[dir] = *cur;
-		return attach_switch(cur, dir, j->ifindex, j->o->ifname, prog_fd);
+		if (attach_switch(cur, dir, j->ifindex, j->o->ifname, prog_fd))
+			return -1;
+		j->switched[dir] = true;
+		return 0;
 	}
 	if (j->cur.loaded) {
 		char path[PATH_MAX];
@@ -270,6 +276,7 @@ static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
 		if (cur->link_fd >= 0)
 			close(cur->link_fd);
 		cur->link_fd = -1;
+		j->removed_old[dir] = true;
 	}
 	if (attach_new(&j->o->attach, dir, j->ifindex, j->o->ifname, prog_fd, &j->att[dir]))
 		return -1;
@@ -291,18 +298,57 @@ static void job_undo_new_attachments(struct job *j)
 	}
 }
 
+/* Attaches the program that ran before as it was attached before, after a
+ * mode change that the kernel refused. */
+static void job_reattach_old(struct job *j, enum direction dir)
+{
+	struct attach_request req = attach_request_for(j->cur.att[dir].how, dir);
+	struct attachment back;
+
+	if (attach_new(&req, dir, j->ifindex, j->o->ifname, j->old_prog[dir], &back)) {
+		log_error("%s: could not restore the previous %s attachment either; load again",
+			  j->o->ifname, dir == DIR_INGRESS ? "ingress" : "egress");
+		return;
+	}
+	if (back.link_fd >= 0) {
+		pins_replace(back.link_fd, j->cur.dir, link_pins[dir]);
+		close(back.link_fd);
+	}
+	log_info("%s: kept %s", j->o->ifname, attach_describe(back.how));
+}
+
+/* A direction failed: every direction goes back to the program and the
+ * attachment it had, so a refused reload changes nothing. */
+static void job_restore_attachments(struct job *j)
+{
+	for (int dir = 0; dir < 2; dir++)
+		if (j->switched[dir])
+			attach_switch(&j->att[dir], dir, j->ifindex, j->o->ifname, j->old_prog[dir]);
+	job_undo_new_attachments(j);
+	for (int dir = 0; dir < 2; dir++)
+		if (j->removed_old[dir] && j->old_prog[dir] >= 0)
+			job_reattach_old(j, dir);
+}
+
 static int job_attach(struct job *j)
 {
 	int xdp_fd = bpf_program__fd(j->skel->progs.texporter_xdp);
 	int tc_fd = bpf_program__fd(j->skel->progs.texporter_tc);
 	int ingress_fd = j->o->attach.ingress == INGRESS_XDP ? xdp_fd : tc_fd;
+	int err = 0;
 
+	for (int dir = 0; dir < 2; dir++)
+		j->old_prog[dir] = state_attached(&j->cur, dir, j->ifindex) ?
+			attach_prog_fd(&j->cur.att[dir], dir, j->ifindex) : -1;
 	if (job_attach_direction(j, DIR_INGRESS, ingress_fd) ||
 	    job_attach_direction(j, DIR_EGRESS, tc_fd)) {
-		job_undo_new_attachments(j);
-		return -1;
+		job_restore_attachments(j);
+		err = -1;
 	}
-	return 0;
+	for (int dir = 0; dir < 2; dir++)
+		if (j->old_prog[dir] >= 0)
+			close(j->old_prog[dir]);
+	return err;
 }
 
 static int job_pin(struct job *j)
@@ -449,7 +495,7 @@ static int job_run(struct job *j)
 
 int load_run(const struct load_options *o)
 {
-	struct job j = { .o = o, .names_fd = -1, .meta_fd = -1 };
+	struct job j = { .o = o, .names_fd = -1, .meta_fd = -1, .old_prog = { -1, -1 } };
 	int rc;
 
 	log_route_libbpf();

@@ -785,3 +785,40 @@ many_names() {
 	run tx_in "$NS_A" bpftool -j net show dev "$IF_A"
 	assert_output --partial '"xdp":[{"devname":"txa0"'
 }
+
+@test "a reload to an XDP mode the driver refuses exits 1 and keeps the previous attachment, program and counts" {
+	# An ifb device has no native XDP: the kernel refuses --xdp-mode native.
+	# Frames sent on it pass TC egress before its driver drops them.
+	tx_in "$NS_A" ip link add txd0 type ifb
+	tx_in "$NS_A" ip link set txd0 up
+	config good home=10.91.0.0/24 keep=198.51.100.0/24
+	config more home=10.91.0.0/24 keep=198.51.100.0/24 new=203.0.113.0/24
+	run tx_load "$NS_A" -i txd0 -f "$CFG/good.json" --xdp-mode generic
+	assert_success
+	tx_sendraw "$NS_A" --iface txd0 --count 3 --src 10.91.0.1 --dst 198.51.100.1 --l3-size "$L3" >/dev/null
+	local series='texporter_captured_packets_total{iface="txd0",family="ipv4",src="home",dst="keep"}'
+	tx_wait_until 5 eval '[[ $(tx_read "$NS_A" | grep -F "$series") == "$series 3" ]]'
+	local before
+	before=$(tx_read "$NS_A" | grep -v '^texporter_scrape_duration_seconds')
+
+	run tx_load "$NS_A" -i txd0 -f "$CFG/more.json" --xdp-mode native
+	assert_equal "$status" 1
+	assert_output --partial "cannot attach XDP in native mode"
+	assert_output --partial "kept xdp (generic)"
+	assert_equal "$(tx_read "$NS_A" | grep -v '^texporter_scrape_duration_seconds')" "$before"
+	run tx_load "$NS_A" --status -i txd0
+	assert_line "txd0: ingress xdp (generic), egress tc ($(tx_default_tc_mode))"
+	refute_output --partial "not attached"
+	run tx_in "$NS_A" ip link show dev txd0
+	assert_output --partial "xdpgeneric"
+
+	# Counting goes on with the previous ranges: "new" does not exist.
+	tx_sendraw "$NS_A" --iface txd0 --count 2 --src 10.91.0.1 --dst 203.0.113.1 --l3-size "$L3" >/dev/null
+	tx_sendraw "$NS_A" --iface txd0 --count 2 --src 10.91.0.1 --dst 198.51.100.1 --l3-size "$L3" >/dev/null
+	tx_wait_until 5 eval '[[ $(tx_read "$NS_A" | grep -F "$series") == "$series 5" ]]'
+	run tx_read "$NS_A"
+	assert_line 'texporter_captured_packets_total{iface="txd0",family="ipv4",src="home",dst="other"} 2'
+	refute_output --partial 'dst="new"'
+	run tx_load "$NS_A" -i txd0 --detach
+	assert_success
+}
