@@ -95,6 +95,14 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 			grep -E '^#|stat::number_of_executed_units|ERROR|SUMMARY|Done' | tail -4 || exit 1; \
 	done
 
+## lint     cppcheck over the user-space sources (warnings are errors)
+.PHONY: lint
+lint: $(SKEL)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+		-D_GNU_SOURCE -Ibpf -I$(BUILD) -Iloader -Ireader --suppress=missingIncludeSystem \
+		"-DLIBBPF_OPTS(TYPE,NAME,...)=struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }" \
+		$(LOADER_SRC) $(READER_SRC) $(COMMON_SRC)
+
 ## check-asan  build both tools with ASan+UBSan into build/asan and run the suite with them
 check-asan:
 	$(MAKE) BUILD=$(BUILD)/asan CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" all

@@ -10,7 +10,7 @@ BUILD_PACKAGES=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev
 TEST_PACKAGES=(bats bats-assert bats-support bats-file python3 iputils-ping
 	iperf3 ethtool curl tcpdump prometheus prometheus-node-exporter procps
 	util-linux kmod systemd mandoc lintian dpkg-dev fakeroot openbsd-inetd
-	libclang-rt-dev valgrind strace python3-prometheus-client)
+	libclang-rt-dev valgrind strace python3-prometheus-client cppcheck)
 # Installed for their binaries only; the tests run their own instances on
 # other ports, so the packaged services must not stay up on 9090/9100.
 SERVICES=(prometheus prometheus-node-exporter)
