@@ -65,10 +65,16 @@ static __u64 fnv1a(__u64 hash, const void *data, size_t len)
 	return hash;
 }
 
-/* The config and every option that shapes the result of a load. */
+/* The config, every option that shapes the result of a load, and the BPF
+ * object itself: after an upgrade, reloading the same config installs the
+ * new programs. */
 static __u64 job_hash(const struct job *j)
 {
+	size_t object_size;
+	const void *object = texporter_bpf__elf_bytes(&object_size);
 	__u64 h = fnv1a(0xcbf29ce484222325ULL, &j->cfg.hash, sizeof(j->cfg.hash));
+
+	h = fnv1a(h, object, object_size);
 
 	h = fnv1a(h, j->o->unmatched, strlen(j->o->unmatched) + 1);
 	h = fnv1a(h, &j->o->attach, sizeof(j->o->attach));
