@@ -434,7 +434,7 @@ static int job_commit(struct job *j)
 		goto fail;
 	if (fresh && mkdir(j->cur.dir, 0750) && errno != EEXIST) {
 		log_error("cannot create %s: %s", j->cur.dir, strerror(errno));
-		goto undo;
+		goto fail; /* takes down what was just attached, legacy filters too */
 	}
 	if (job_pin(j))
 		goto fail;
