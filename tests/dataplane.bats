@@ -31,15 +31,6 @@ load_a() {
 	assert_success
 }
 
-# ping_b FAMILY COUNT SIZE: COUNT echo requests of SIZE data bytes from NS_A
-# to NS_B, every one answered.
-ping_b() {
-	local family=$1 count=$2 size=$3 dst=$IP4_B
-	[[ $family == ipv6 ]] && dst=$IP6_B
-	run tx_in "$NS_A" ping -q -c "$count" -s "$size" -i 0.05 -W 2 "$dst"
-	assert_success
-	assert_output --partial "$count packets transmitted, $count received,"
-}
 
 # Frames from NS_B into IF_B, so they arrive on IF_A's ingress hook.
 sendraw_b() {
@@ -112,7 +103,7 @@ assert_attached() {
 # 4 IPv4 echo requests and replies of 128 L3 bytes (20 + 8 + 100), counted
 # exactly in both directions and nowhere else.
 assert_ipv4_pings_counted() {
-	ping_b ipv4 4 100
+	tx_ping_b ipv4 4 100
 	read_a
 	assert_series ipv4 lan peer 4 $((4 * 128))
 	assert_series ipv4 peer lan 4 $((4 * 128))
@@ -126,7 +117,7 @@ assert_ipv4_pings_counted() {
 @test "IPv4 traffic between two named ranges is counted exactly, ingress and egress" {
 	write_host_ranges
 	load_a
-	ping_b ipv4 5 100 # 5 x 128 L3 bytes each way
+	tx_ping_b ipv4 5 100 # 5 x 128 L3 bytes each way
 	read_a
 	assert_series ipv4 lan peer 5 640
 	assert_series ipv4 peer lan 5 640
@@ -139,7 +130,7 @@ assert_ipv4_pings_counted() {
 @test "IPv6 traffic between two named ranges is counted exactly, ingress and egress" {
 	write_host_ranges
 	load_a
-	ping_b ipv6 3 200 # 3 x (40 + 8 + 200) = 3 x 248 L3 bytes each way
+	tx_ping_b ipv6 3 200 # 3 x (40 + 8 + 200) = 3 x 248 L3 bytes each way
 	read_a
 	assert_series ipv6 lan peer 3 744
 	assert_series ipv6 peer lan 3 744
@@ -151,10 +142,10 @@ assert_ipv4_pings_counted() {
 @test "counts add up over several sizes and both families" {
 	write_host_ranges
 	load_a
-	ping_b ipv4 2 0    # 2 x 28
-	ping_b ipv4 3 1000 # 3 x 1028
-	ping_b ipv6 2 1    # 2 x 49
-	ping_b ipv6 1 1400 # 1 x 1448
+	tx_ping_b ipv4 2 0    # 2 x 28
+	tx_ping_b ipv4 3 1000 # 3 x 1028
+	tx_ping_b ipv6 2 1    # 2 x 49
+	tx_ping_b ipv6 1 1400 # 1 x 1448
 	read_a
 	assert_series ipv4 lan peer 5 $((2 * 28 + 3 * 1028))
 	assert_series ipv4 peer lan 5 $((2 * 28 + 3 * 1028))
@@ -167,8 +158,8 @@ assert_ipv4_pings_counted() {
 @test "an address in no range counts under other" {
 	tx_write_config "$CONFIG" "peer=$IP4_B,$IP6_B"
 	load_a
-	ping_b ipv4 3 100
-	ping_b ipv6 2 100
+	tx_ping_b ipv4 3 100
+	tx_ping_b ipv6 2 100
 	read_a
 	assert_series ipv4 other peer 3 $((3 * 128))
 	assert_series ipv4 peer other 3 $((3 * 128))
@@ -181,8 +172,8 @@ assert_ipv4_pings_counted() {
 @test "--unmatched-name elsewhere renames the unmatched range" {
 	tx_write_config "$CONFIG" "peer=$IP4_B,$IP6_B"
 	load_a --unmatched-name elsewhere
-	ping_b ipv4 3 100
-	ping_b ipv6 2 100
+	tx_ping_b ipv4 3 100
+	tx_ping_b ipv6 2 100
 	read_a
 	assert_series ipv4 elsewhere peer 3 $((3 * 128))
 	assert_series ipv4 peer elsewhere 3 $((3 * 128))
@@ -199,8 +190,8 @@ assert_ipv4_pings_counted() {
 	tx_write_config "$CONFIG" "peer=$IP4_B,$IP6_B" "net=10.91.0.0/16,fd00:91::/64" \
 		"wide=10.0.0.0/8,fd00::/16"
 	load_a
-	ping_b ipv4 3 100
-	ping_b ipv6 2 100
+	tx_ping_b ipv4 3 100
+	tx_ping_b ipv6 2 100
 	read_a
 	assert_series ipv4 net peer 3 $((3 * 128))
 	assert_series ipv4 peer net 3 $((3 * 128))
@@ -320,8 +311,8 @@ assert_ipv4_pings_counted() {
 @test "range names with quotes, backslashes, spaces and UTF-8 are escaped in the output" {
 	tx_write_config "$CONFIG" "say \"hi\" \\ there=$IP4_A,$IP6_A" "Zürich — ☃ peer=$IP4_B,$IP6_B"
 	load_a
-	ping_b ipv4 2 100
-	ping_b ipv6 1 100
+	tx_ping_b ipv4 2 100
+	tx_ping_b ipv6 1 100
 	read_a
 	assert_series ipv4 'say \"hi\" \\ there' 'Zürich — ☃ peer' 2 256
 	assert_series ipv4 'Zürich — ☃ peer' 'say \"hi\" \\ there' 2 256

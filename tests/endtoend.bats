@@ -46,21 +46,12 @@ load_a() {
 	assert_success
 }
 
-# ping_b FAMILY COUNT SIZE: COUNT echo requests of SIZE data bytes from NS_A
-# to NS_B, every one answered.
-ping_b() {
-	local family=$1 count=$2 size=$3 dst=$IP4_B
-	[[ $family == ipv6 ]] && dst=$IP6_B
-	run tx_in "$NS_A" ping -q -c "$count" -s "$size" -i 0.05 -W 2 "$dst"
-	assert_success
-	assert_output --partial "$count packets transmitted, $count received,"
-}
 
 # The traffic most tests send: 5 IPv4 pings of 128 L3 bytes and 3 IPv6
 # pings of 248, each answered.
 send_pings() {
-	ping_b ipv4 5 100
-	ping_b ipv6 3 200
+	tx_ping_b ipv4 5 100
+	tx_ping_b ipv6 3 200
 }
 
 # The captured series send_pings leads to, one per line, in the reader's
@@ -322,7 +313,7 @@ assert_pins_for_group() {
 	assert_line "texporter_captured_bytes_total{dst=\"peer\",family=\"ipv4\",iface=\"$IF_A\",src=\"lan\"} 640"
 
 	# More traffic, the file rewritten: node_exporter shows the new totals.
-	ping_b ipv4 2 0 # 2 x 28 more each way
+	tx_ping_b ipv4 2 0 # 2 x 28 more each way
 	run "$READER" --pin-root "$PIN_ROOT" --textfile "$E2E/textfile/texporter.prom"
 	assert_success
 	run curl -sS --max-time 5 "http://127.0.0.1:$port/metrics"
@@ -349,7 +340,7 @@ assert_pins_for_group() {
 
 	# The same through --textfile, and from two interfaces' pins at once.
 	tx_load "$NS_B" -i "$IF_B" -f "$CONFIG" >/dev/null
-	ping_b ipv4 1 100
+	tx_ping_b ipv4 1 100
 	run "$READER" --pin-root "$PIN_ROOT" --textfile "$E2E/metrics2.prom"
 	assert_success
 	grep -q "^texporter_captured_bytes_total{iface=\"$IF_B\",family=\"ipv4\",src=\"lan\",dst=\"peer\"} 128\$" \

@@ -140,6 +140,16 @@ tx_setup_pair() {
 	tx_make_pair
 }
 
+# tx_ping_b FAMILY COUNT SIZE: COUNT echo requests of SIZE data bytes from
+# NS_A to NS_B, every one answered (asserted).
+tx_ping_b() {
+	local family=$1 count=$2 size=$3 dst=$IP4_B
+	[[ $family == ipv6 ]] && dst=$IP6_B
+	run tx_in "$NS_A" ping -q -c "$count" -s "$size" -i 0.05 -W 2 "$dst"
+	assert_success
+	assert_output --partial "$count packets transmitted, $count received,"
+}
+
 # The TC attachment texporter-load picks by default here: TCX links exist
 # on Linux >= 6.6; before that, `auto` falls back to legacy clsact.
 tx_default_tc_mode() {
