@@ -78,8 +78,9 @@ static uint32_t address_bits(const uint8_t *addr, unsigned int start, unsigned i
 	return value;
 }
 
-/* Inserts one prefix. Prefixes arrive shortest first, so a fill never
- * covers a child node: children only come from longer prefixes. */
+/* Inserts one prefix. Prefixes arrive in pre-order (every prefix after
+ * those that contain it, before those it contains), so a fill never covers
+ * a child node: children only come from prefixes inside this one. */
 static int trie_insert(struct trie *t, const struct config_prefix *p, uint32_t id)
 {
 	unsigned int start = 0, level = 0, stride = trie_stride(t->layout, p->family, 0);
@@ -107,11 +108,21 @@ static int trie_insert(struct trie *t, const struct config_prefix *p, uint32_t i
 	return 0;
 }
 
-static int prefix_shorter_first(const void *a, const void *b)
+/* Pre-order of the prefix tree: by family, address, then length. Besides
+ * what trie_insert needs, it allocates the nodes of one address region next
+ * to each other, so a walk down one path stays within few pages: fewer TLB
+ * misses on the cold path than allocating all /24 nodes, then all /32... */
+static int prefix_preorder(const void *a, const void *b)
 {
 	const struct config_prefix *pa = *(const struct config_prefix *const *)a;
 	const struct config_prefix *pb = *(const struct config_prefix *const *)b;
+	int by_address;
 
+	if (pa->family != pb->family)
+		return (int)pa->family - (int)pb->family;
+	by_address = memcmp(pa->addr, pb->addr, sizeof(pa->addr));
+	if (by_address)
+		return by_address;
 	return (int)pa->len - (int)pb->len;
 }
 
@@ -167,7 +178,7 @@ int trie_build(struct trie *t, const struct config *cfg, const uint32_t *ids,
 	}
 	for (size_t i = 0; i < cfg->n_prefixes; i++)
 		order[i] = &cfg->prefixes[i];
-	qsort(order, cfg->n_prefixes, sizeof(*order), prefix_shorter_first);
+	qsort(order, cfg->n_prefixes, sizeof(*order), prefix_preorder);
 	for (size_t i = 0; i < cfg->n_prefixes && !err; i++)
 		err = trie_insert(t, order[i], ids[order[i]->range]);
 	free(order);
