@@ -276,12 +276,23 @@ sendraw_from_b() {
 # after TC, and txb0's rx counters count the wire segments. Only the data
 # direction is checked: the ACKs are as in the TSO tests, and txb0's tx
 # counters are not a ground truth under native XDP (see link_l3).
+# big_tcp A B OCTETS REQUESTS: bulk TCP from A to B until NS_A's IP output
+# (nstat OCTETS / REQUESTS) averaged above 64 KiB per packet, so that some
+# packet was above 64 KiB: only then was there BIG TCP to count. A short
+# transfer on a busy machine may stay below, hence up to three; each one
+# is in the ground truth as much as in the counts.
 big_tcp() {
-	local a=$1 b=$2
+	local a=$1 b=$2 octets_name=$3 requests_name=$4 attempt octets requests
 	tx_in "$NS_A" ethtool -K "$IF_A" tso off gso off
 	tx_write_config "$CONFIG" a="$a" b="$b"
 	load_a
-	tcp_bulk "$NS_B" "$b" "$NS_A"
+	for attempt in 1 2 3; do
+		tcp_bulk "$NS_B" "$b" "$NS_A"
+		octets=$(nstat_value "$NS_A" "$octets_name")
+		requests=$(nstat_value "$NS_A" "$requests_name")
+		((octets / requests > 65535)) && return 0
+	done
+	fail "expected an IP packet above 64 KiB after 3 transfers: $octets bytes in $requests packets"
 }
 
 @test "BIG TCP over IPv4 (total length 0) counts every wire segment, exactly" {
@@ -289,17 +300,13 @@ big_tcp() {
 	# rtnetlink (IFLA_GSO_IPV4_MAX_SIZE, Linux >= 6.3).
 	run tx_in "$NS_A" "$PYTHON" "$TX_TOOLS/linksize.py" "$IF_A" --gso-ipv4-max-size 185000
 	[[ $status -eq 0 ]] || skip "cannot raise gso_ipv4_max_size of a veth here: $output"
-	big_tcp "$IP4_A" "$IP4_B"
+	# Some IP packet above 64 KiB (its total length 0): IP output bytes per
+	# IP output packet above 65535 cannot be otherwise.
+	big_tcp "$IP4_A" "$IP4_B" IpExtOutOctets IpOutRequests
 	# Ground truth: txb0's rx counters, 14 bytes of Ethernet header off
 	# every frame. Nothing of A reaches B but this traffic.
 	local -a data
-	local octets requests
 	read -ra data < <(link_l3 "$NS_B" "$IF_B" rx)
-	# Some IP packet was above 64 KiB (its total length 0): IP output bytes
-	# per IP output packet above 65535 cannot be otherwise.
-	octets=$(nstat_value "$NS_A" IpExtOutOctets)
-	requests=$(nstat_value "$NS_A" IpOutRequests)
-	assert_fewer 65535 $((octets / requests)) "an IPv4 packet above 64 KiB at IP output"
 	scrape
 	assert_counted ipv4 a b "${data[@]}"
 }
@@ -307,18 +314,14 @@ big_tcp() {
 @test "BIG TCP over IPv6 (jumbograms) counts every wire segment, exactly" {
 	run tx_in "$NS_A" ip link set dev "$IF_A" gso_max_size 185000
 	[[ $status -eq 0 ]] || skip "iproute2 cannot raise gso_max_size of a veth here: $output"
-	big_tcp "$IP6_A" "$IP6_B"
+	# Some IPv6 packet above 64 KiB (a jumbogram, payload length 0). Linux
+	# still puts a hop-by-hop jumbo option into such a super-packet; GSO (or
+	# the NIC) strips it, so no wire segment carries it.
+	big_tcp "$IP6_A" "$IP6_B" Ip6OutOctets Ip6OutRequests
 	# Ground truth: txb0's rx counters, 14 bytes of Ethernet header off
 	# every frame.
 	local -a data
-	local octets requests
 	read -ra data < <(link_l3 "$NS_B" "$IF_B" rx)
-	# Some IPv6 packet was above 64 KiB (a jumbogram, payload length 0).
-	# Linux still puts a hop-by-hop jumbo option into such a super-packet;
-	# GSO (or the NIC) strips it, so no wire segment carries it.
-	octets=$(nstat_value "$NS_A" Ip6OutOctets)
-	requests=$(nstat_value "$NS_A" Ip6OutRequests)
-	assert_fewer 65535 $((octets / requests)) "an IPv6 packet above 64 KiB at IP output"
 	scrape
 	assert_counted ipv6 a b "${data[@]}"
 }
