@@ -229,7 +229,7 @@ int attach_prog_fd(const struct attachment *a, enum direction dir, int ifindex)
 	return id ? bpf_prog_get_fd_by_id(id) : -1;
 }
 
-struct attach_request attach_request_for(enum texporter_attach how, enum direction dir)
+struct attach_request attach_request_for(enum texporter_attach how)
 {
 	struct attach_request req = { .ingress = INGRESS_TC };
 
@@ -249,6 +249,5 @@ struct attach_request attach_request_for(enum texporter_attach how, enum directi
 		req.tc_mode = TC_MODE_TCX;
 		break;
 	}
-	(void)dir; /* egress is always TC; the hook fields only matter for ingress */
 	return req;
 }

@@ -48,8 +48,9 @@ int attach_remove_legacy(enum direction dir, int ifindex, const char *ifname);
 /* A new fd of the program attachment A runs, or -1. */
 int attach_prog_fd(const struct attachment *a, enum direction dir, int ifindex);
 
-/* The request that makes exactly the attachment HOW for DIR again. */
-struct attach_request attach_request_for(enum texporter_attach how, enum direction dir);
+/* The request that makes exactly the attachment HOW again (its ingress
+ * hook field matters for the ingress direction only). */
+struct attach_request attach_request_for(enum texporter_attach how);
 
 /* The ifindex a link is attached to, 0 when its device is gone. */
 int attach_link_ifindex(int link_fd);

@@ -37,32 +37,19 @@ static int read_old_totals(const struct state *cur, struct texporter_counter *to
 {
 	__u32 capacity = cur->meta.capacity;
 	__u32 slots = TEXPORTER_FAMILY_COUNT * capacity * capacity;
-	int ncpus = state_ncpus();
-	struct texporter_counter *percpu = calloc((size_t)ncpus, sizeof(*percpu));
-	struct texporter_counter carry;
+	struct texporter_counter carry = { 0 };
+	__u64 sum[2];
 
-	if (!percpu)
-		return -1;
 	for (__u32 k = 0; k < slots; k++) {
-		if (bpf_map_lookup_elem(cur->counters_fd, &k, percpu))
-			goto fail;
-		for (int c = 0; c < ncpus; c++) {
-			totals[k].bytes += percpu[c].bytes;
-			totals[k].packets += percpu[c].packets;
+		if (state_sum_percpu(cur->counters_fd, k, sum, 2) ||
+		    (cur->carry_fd >= 0 && bpf_map_lookup_elem(cur->carry_fd, &k, &carry))) {
+			log_error("cannot read the counters of %s: %s", cur->dir, strerror(errno));
+			return -1;
 		}
-		if (cur->carry_fd >= 0) {
-			if (bpf_map_lookup_elem(cur->carry_fd, &k, &carry))
-				goto fail;
-			totals[k].bytes += carry.bytes;
-			totals[k].packets += carry.packets;
-		}
+		totals[k].bytes = sum[0] + carry.bytes;
+		totals[k].packets = sum[1] + carry.packets;
 	}
-	free(percpu);
 	return 0;
-fail:
-	log_error("cannot read the counters of %s: %s", cur->dir, strerror(errno));
-	free(percpu);
-	return -1;
 }
 
 /* Carries the totals of named ids only: an unnamed id's slots hold counts of

@@ -308,7 +308,7 @@ static void job_undo_new_attachments(struct job *j)
  * mode change that the kernel refused. */
 static void job_reattach_old(struct job *j, enum direction dir)
 {
-	struct attach_request req = attach_request_for(j->cur.att[dir].how, dir);
+	struct attach_request req = attach_request_for(j->cur.att[dir].how);
 	struct attachment back;
 
 	if (attach_new(&req, dir, j->ifindex, j->o->ifname, j->old_prog[dir], &back)) {

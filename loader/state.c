@@ -137,3 +137,20 @@ int state_ncpus(void)
 
 	return n > 0 ? n : 1;
 }
+
+int state_sum_percpu(int fd, __u32 key, __u64 *sum, size_t fields)
+{
+	int ncpus = state_ncpus();
+	__u64 *values = calloc((size_t)ncpus * fields, sizeof(*values));
+	int err = -1;
+
+	memset(sum, 0, fields * sizeof(*sum));
+	if (values && bpf_map_lookup_elem(fd, &key, values) == 0) {
+		for (int c = 0; c < ncpus; c++)
+			for (size_t f = 0; f < fields; f++)
+				sum[f] += values[(size_t)c * fields + f];
+		err = 0;
+	}
+	free(values);
+	return err;
+}

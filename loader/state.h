@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "attach.h"
 #include "texporter.h"
@@ -33,5 +34,9 @@ int state_write_name(int names_fd, __u32 id, const struct texporter_name *name);
 
 /* Per-CPU counter value buffer sizes. */
 int state_ncpus(void);
+
+/* Sums over every CPU the value at KEY of a per-CPU map whose values are
+ * FIELDS u64s (2 for counters, 1 for errors) into SUM. 0, or -1 with errno. */
+int state_sum_percpu(int fd, __u32 key, __u64 *sum, size_t fields);
 
 #endif /* TEXPORTER_STATE_H */

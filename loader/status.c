@@ -66,32 +66,18 @@ static void print_interface_health(const struct state *s, const char *ifname)
 	}
 }
 
-static void sum_percpu(int fd, __u32 key, int ncpus, __u64 *out, size_t fields)
-{
-	__u64 *values = calloc((size_t)ncpus * fields, sizeof(*values));
-
-	memset(out, 0, fields * sizeof(*out));
-	if (values && bpf_map_lookup_elem(fd, &key, values) == 0)
-		for (int c = 0; c < ncpus; c++)
-			for (size_t f = 0; f < fields; f++)
-				out[f] += values[(size_t)c * fields + f];
-	free(values);
-}
-
 static void print_maps(const struct state *s)
 {
 	const struct texporter_meta *m = &s->meta;
 	__u32 slots = TEXPORTER_FAMILY_COUNT * m->capacity * m->capacity;
-	int ncpus = state_ncpus();
 	__u64 errs[TEXPORTER_ERR_COUNT], pair[2];
 	__u32 used = 0;
 
 	for (__u32 k = 0; k < slots; k++) {
-		sum_percpu(s->counters_fd, k, ncpus, pair, 2);
-		used += pair[1] > 0;
+		used += state_sum_percpu(s->counters_fd, k, pair, 2) == 0 && pair[1] > 0;
 	}
 	for (__u32 e = 0; e < TEXPORTER_ERR_COUNT; e++)
-		sum_percpu(s->errors_fd, e, ncpus, &errs[e], 1);
+		state_sum_percpu(s->errors_fd, e, &errs[e], 1); /* 0 when unreadable */
 	printf("  ranges: %u of %u ids (unmatched: \"%s\"); prefixes: ipv4 %u, ipv6 %u\n",
 	       m->ranges, m->capacity, s->names[0].name, m->prefixes[TEXPORTER_IPV4],
 	       m->prefixes[TEXPORTER_IPV6]);
