@@ -6,7 +6,7 @@
  * never drop, redirect or modify a packet.
  *
  * Hot path: one parse, two trie walks of at most 3 (IPv4) or 15 (IPv6)
- * inlined array loads each, one inlined per-CPU array add. No hash lookup,
+ * bounds-checked array loads each, one inlined per-CPU array add. No hash lookup,
  * no atomic, no lock, no allocation.
  */
 #include <linux/bpf.h>
@@ -28,13 +28,16 @@
 const volatile __u32 capacity = TEXPORTER_MIN_CAPACITY;
 const volatile __u32 v4_root_bits = 16;
 const volatile __u32 v6_second_bits = 8;
+const volatile __u32 trie_entries = TEXPORTER_TRIE_MIN_ENTRIES;
 
+/* The whole trie is one element, so that a walk reads it through one
+ * pointer: a step is a bounds check and a load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct texporter_trie_block);
-	__uint(max_entries, 1); /* resized by the loader to the blocks the trie needs */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, TEXPORTER_TRIE_MIN_ENTRIES * sizeof(__u32)); /* set by the loader */
+	__uint(max_entries, 1);
 } ranges SEC(".maps");
 
 struct {
@@ -77,63 +80,126 @@ static __always_inline void count_error(__u32 reason)
 		*value += 1;
 }
 
-static __always_inline __u32 trie_entry(__u32 index)
-{
-	__u32 block_index = index >> 8;
-	struct texporter_trie_block *block = bpf_map_lookup_elem(&ranges, &block_index);
+/* The trie as a walk reads it: its entries, and their number, read once
+ * per packet into a register rather than from .rodata at every step. */
+struct trie {
+	const __u32 *entries;
+	__u64 size;
+};
 
-	return block ? block->entry[index & 0xff] : TEXPORTER_UNMATCHED_ID;
+/* Entry INDEX of TRIE; the bound is what lets the verifier allow the load,
+ * and never fails on a trie the loader built. */
+static __always_inline __u32 trie_entry(struct trie trie, __u64 index)
+{
+	return index < trie.size ? trie.entries[index] : TEXPORTER_UNMATCHED_ID;
 }
 
-/* The entry for the next address BITS of a child node. */
-static __always_inline __u32 trie_child(__u32 entry, __u32 bits)
+/* The entry for the next address BITS of array node ENTRY, whose flags are
+ * FLAGS: one add on the path from one load to the next. */
+static __always_inline __u32 trie_array(struct trie trie, __u32 entry, __u32 flags, __u32 bits)
 {
-	return ((entry & ~TEXPORTER_TRIE_CHILD) << 8) + bits;
+	return trie_entry(trie, (__u64)entry - flags + bits);
 }
 
-static __always_inline __u32 classify_ipv4(__be32 address)
+/* The value of span node ENTRY for KEY, the address bits it covers. */
+static __always_inline __u32 trie_span(struct trie trie, __u32 entry, __u32 key)
+{
+	__u64 first = (__u64)entry - (TEXPORTER_TRIE_CHILD | TEXPORTER_TRIE_SPAN);
+	const __u32 *node;
+
+	if (first > trie.size - TEXPORTER_TRIE_SPAN_SIZE)
+		return TEXPORTER_UNMATCHED_ID;
+	/* The node's address from the register just checked, which is what
+	 * the verifier knows the bound of (not one recomputed from ENTRY). */
+	asm volatile("" : "+r"(first));
+	node = trie.entries + first;
+	return *texporter_trie_span_value(node, key);
+}
+
+/* The range id of a leaf. */
+static __always_inline __u32 trie_leaf(__u32 entry)
+{
+	return entry >> TEXPORTER_TRIE_LEAF_SHIFT;
+}
+
+static __always_inline __u32 classify_ipv4(struct trie trie, __be32 address)
 {
 	__u32 host = bpf_ntohl(address);
 	__u32 entry;
 
 	if (v4_root_bits == 24) {
-		entry = trie_entry(TEXPORTER_TRIE_V4_ROOT + (host >> 8));
+		entry = trie_entry(trie, TEXPORTER_TRIE_V4_ROOT + (host >> 8));
 		if (!(entry & TEXPORTER_TRIE_CHILD))
-			return entry;
-		return trie_entry(trie_child(entry, host & 0xff)) & ~TEXPORTER_TRIE_CHILD;
+			return trie_leaf(entry);
+		return trie_leaf(trie_array(trie, entry, TEXPORTER_TRIE_CHILD, host & 0xff));
 	}
-	entry = trie_entry(TEXPORTER_TRIE_V4_ROOT + (host >> 16));
+	entry = trie_entry(trie, TEXPORTER_TRIE_V4_ROOT + (host >> 16));
 	if (!(entry & TEXPORTER_TRIE_CHILD))
-		return entry;
-	entry = trie_entry(trie_child(entry, (host >> 8) & 0xff));
+		return trie_leaf(entry);
+	entry = trie_array(trie, entry, TEXPORTER_TRIE_CHILD, (host >> 8) & 0xff);
 	if (!(entry & TEXPORTER_TRIE_CHILD))
-		return entry;
-	return trie_entry(trie_child(entry, host & 0xff)) & ~TEXPORTER_TRIE_CHILD;
+		return trie_leaf(entry);
+	return trie_leaf(trie_array(trie, entry, TEXPORTER_TRIE_CHILD, host & 0xff));
 }
 
-static __always_inline __u32 classify_ipv6(const struct in6_addr *address)
+static __always_inline __u32 classify_ipv6(struct trie trie, const struct in6_addr *address)
 {
-	const __u8 *bytes = address->in6_u.u6_addr8;
-	__u32 entry = trie_entry(texporter_trie_v6_root(v4_root_bits) +
-				 ((__u32)bytes[0] << 8 | bytes[1]));
+	const __u32 wide = TEXPORTER_TRIE_CHILD | TEXPORTER_TRIE_WIDE;
+	__u32 word = bpf_ntohl(address->in6_u.u6_addr32[0]);
+	__u32 entry = trie_entry(trie, texporter_trie_v6_root(v4_root_bits) + (word >> 16));
 
 	if (!(entry & TEXPORTER_TRIE_CHILD))
-		return entry;
-	if (v6_second_bits == 16) {
-		entry = trie_entry(trie_child(entry, (__u32)bytes[2] << 8 | bytes[3]));
+		return trie_leaf(entry);
+	if (entry & TEXPORTER_TRIE_SPAN) {
+		entry = trie_span(trie, entry, word & 0xffff);
+	} else if (v6_second_bits == 16) {
+		entry = trie_array(trie, entry, TEXPORTER_TRIE_CHILD, word & 0xffff);
 	} else {
-		entry = trie_entry(trie_child(entry, bytes[2]));
+		entry = trie_array(trie, entry, TEXPORTER_TRIE_CHILD, (word >> 8) & 0xff);
 		if (!(entry & TEXPORTER_TRIE_CHILD))
-			return entry;
-		entry = trie_entry(trie_child(entry, bytes[3]));
+			return trie_leaf(entry);
+		entry = trie_array(trie, entry, TEXPORTER_TRIE_CHILD, word & 0xff);
 	}
+	/* Bits 32-127, word by word: an array node takes the next byte (a
+	 * wide one two, starting at byte 0 or 2), a span node the rest of the
+	 * word (starting at byte 0, 1 or 2). */
 #pragma unroll
-	for (int i = 4; i < 16; i++) {
+	for (int w = 1; w < 4; w++) {
+		word = bpf_ntohl(address->in6_u.u6_addr32[w]);
 		if (!(entry & TEXPORTER_TRIE_CHILD))
-			return entry;
-		entry = trie_entry(trie_child(entry, bytes[i]));
+			return trie_leaf(entry);
+		if (entry & TEXPORTER_TRIE_SPAN) {
+			entry = trie_span(trie, entry, word);
+			continue;
+		}
+		if (entry & TEXPORTER_TRIE_WIDE) {
+			entry = trie_array(trie, entry, wide, word >> 16);
+		} else {
+			entry = trie_array(trie, entry, TEXPORTER_TRIE_CHILD, word >> 24);
+			if (!(entry & TEXPORTER_TRIE_CHILD))
+				return trie_leaf(entry);
+			if (entry & TEXPORTER_TRIE_SPAN) {
+				entry = trie_span(trie, entry, word & 0xffffff);
+				continue;
+			}
+			entry = trie_array(trie, entry, TEXPORTER_TRIE_CHILD, (word >> 16) & 0xff);
+		}
+		if (!(entry & TEXPORTER_TRIE_CHILD))
+			return trie_leaf(entry);
+		if (entry & TEXPORTER_TRIE_SPAN) {
+			entry = trie_span(trie, entry, word & 0xffff);
+			continue;
+		}
+		if (entry & TEXPORTER_TRIE_WIDE) {
+			entry = trie_array(trie, entry, wide, word & 0xffff);
+			continue;
+		}
+		entry = trie_array(trie, entry, TEXPORTER_TRIE_CHILD, (word >> 8) & 0xff);
+		if (!(entry & TEXPORTER_TRIE_CHILD))
+			return trie_leaf(entry);
+		entry = trie_array(trie, entry, TEXPORTER_TRIE_CHILD, word & 0xff);
 	}
-	return entry & ~TEXPORTER_TRIE_CHILD;
+	return trie_leaf(entry);
 }
 
 /* Skips up to two VLAN tags (802.1Q, 802.1ad); returns the ethertype of the
@@ -200,6 +266,11 @@ static __always_inline __u32 l3_length(const struct frame *f, __u32 claimed)
  * counted as traffic. */
 static __always_inline int parse_frame(struct frame *f)
 {
+	__u32 zero = 0;
+	struct trie trie = {
+		.entries = bpf_map_lookup_elem(&ranges, &zero), /* never NULL */
+		.size = trie_entries,
+	};
 	__u16 proto = parse_ethernet(f);
 
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -211,8 +282,10 @@ static __always_inline int parse_frame(struct frame *f)
 			return TEXPORTER_ERR_MALFORMED;
 		f->family = TEXPORTER_IPV4;
 		f->l3_bytes = l3_length(f, bpf_ntohs(ip->tot_len));
-		f->src = classify_ipv4(ip->saddr);
-		f->dst = classify_ipv4(ip->daddr);
+		if (trie.entries) {
+			f->src = classify_ipv4(trie, ip->saddr);
+			f->dst = classify_ipv4(trie, ip->daddr);
+		}
 		return FRAME_IP;
 	}
 	if (proto == bpf_htons(ETH_P_IPV6)) {
@@ -226,8 +299,10 @@ static __always_inline int parse_frame(struct frame *f)
 		payload = bpf_ntohs(ip6->payload_len);
 		f->family = TEXPORTER_IPV6;
 		f->l3_bytes = l3_length(f, payload ? sizeof(*ip6) + payload : 0);
-		f->src = classify_ipv6(&ip6->saddr);
-		f->dst = classify_ipv6(&ip6->daddr);
+		if (trie.entries) {
+			f->src = classify_ipv6(trie, &ip6->saddr);
+			f->dst = classify_ipv6(trie, &ip6->daddr);
+		}
 		return FRAME_IP;
 	}
 	if (proto == 0)

@@ -14,8 +14,8 @@
  *             from a smaller counter map when the loader grew it; the reader
  *             adds it to counters
  *   errors    PERCPU_ARRAY[TEXPORTER_ERR_COUNT] __u64 (enum texporter_error)
- *   ranges    ARRAY[trie entries / 256] struct texporter_trie_block: the
- *             classification trie
+ *   ranges    ARRAY[1] of __u32[trie entries]: the classification trie, one
+ *             element holding all of it
  *   link_ingress, link_egress  bpf_link pins (0600); absent for legacy tc
  */
 #ifndef TEXPORTER_H
@@ -32,37 +32,82 @@
 #define TEXPORTER_UNMATCHED_ID 0
 
 /*
- * The trie is a flat multibit trie in one u32 array. An entry is either a
- * leaf (range id) or, with TEXPORTER_TRIE_CHILD set, the number of the first
- * 256-entry block of a child node: a node of 2^s entries is 2^(s-8)
- * consecutive blocks, and the child's entry for the next s address bits is
- * ((entry & ~CHILD) << 8) + those bits. Prefix lengths are expanded to the
- * node boundaries by the loader.
+ * The trie is a flat multibit trie in one u32 array. An entry is a leaf,
+ * the range id << TEXPORTER_TRIE_LEAF_SHIFT, or a child node: the index of
+ * the node's first entry (always a multiple of 32) with TEXPORTER_TRIE_CHILD
+ * set, and the node's kind in the other low bits. With the flags in bits a
+ * node's index leaves free, a step down the trie is one add to the loaded
+ * entry. Nodes are of two kinds:
+ *
+ * - array node (TEXPORTER_TRIE_SPAN clear): 2^s entries, one per value of
+ *   the next s address bits, so the child's entry for the next bits is
+ *   entry - flags + those bits. Prefix lengths are expanded to the node
+ *   boundaries by the loader. From IPv6 bit 32 on, s is 16 with
+ *   TEXPORTER_TRIE_WIDE set (only on a 16-bit boundary), else 8.
+ * - span node (TEXPORTER_TRIE_SPAN set; IPv6, from address bit 16 on, not
+ *   at the last byte of a word): the rest of the 32-bit address word the
+ *   node starts in (all of it when it starts on a word boundary), cut into
+ *   at most 16 runs that classify alike. Its 32 entries are 15 ascending
+ *   run starts (unused ones 0xffffffff), one unused entry, then 16 values:
+ *   the value for address bits K (the word's remaining bits, as a number)
+ *   is entry 16 + (the number of run starts <= K). Unused values repeat the
+ *   last run's. A value is a leaf or, for a run of one that holds longer
+ *   prefixes, a child node starting at the next word. One cache line of
+ *   starts and one of values stand in for up to four array nodes where a
+ *   sparse part of the address space would use one slot of each.
  *
  * The strides are chosen by the loader per load (struct texporter_meta says
  * which): IPv4 starts with a root of 2^16 entries, or of 2^24 entries when
  * the config is large enough that the 16-bit root's children take as much
- * memory anyway; IPv6 starts with a root of 2^16 entries, then a node of
- * 2^16 entries (or 2^8 when that would cost too much memory) for address
- * bits 16-31. All further nodes have 256 entries. The IPv4 root starts at
- * entry 0, the IPv6 root right after it.
+ * memory anyway; IPv6 starts with a root of 2^16 entries, then (unless a
+ * span node does) a node of 2^16 entries, or 2^8 when that would cost too
+ * much memory, for address bits 16-31. The IPv4 root starts at entry 0,
+ * the IPv6 root right after it.
  */
-#define TEXPORTER_TRIE_CHILD 0x80000000u
-#define TEXPORTER_TRIE_BLOCK_SIZE 256u
+#define TEXPORTER_TRIE_CHILD 0x1u
+#define TEXPORTER_TRIE_SPAN 0x2u
+#define TEXPORTER_TRIE_WIDE 0x4u
+#define TEXPORTER_TRIE_FLAGS 0x7u
+#define TEXPORTER_TRIE_LEAF_SHIFT 3
 #define TEXPORTER_TRIE_V4_ROOT 0u
 #define TEXPORTER_TRIE_V6_ROOT_BITS 16
+#define TEXPORTER_TRIE_SPAN_SIZE 32u   /* entries of a span node */
+#define TEXPORTER_TRIE_SPAN_RUNS 16u
+#define TEXPORTER_TRIE_SPAN_FIRST 16u  /* the first IPv6 bit a span node starts at */
+#define TEXPORTER_TRIE_WIDE_FIRST 32u  /* the first IPv6 bit a wide node starts at */
+/* The smallest trie: the two 16-bit roots. */
+#define TEXPORTER_TRIE_MIN_ENTRIES (2u << TEXPORTER_TRIE_V6_ROOT_BITS)
 
 static inline __u32 texporter_trie_v6_root(__u32 v4_root_bits)
 {
 	return 1u << v4_root_bits;
 }
 
-/* The ranges map stores the trie 256 entries per element, so that entry i
- * is element i >> 8, slot i & 0xff, and the map's memory is the flat array
- * (array elements are 8-byte aligned: single u32 elements would not be). */
-struct texporter_trie_block {
-	__u32 entry[TEXPORTER_TRIE_BLOCK_SIZE];
-};
+/* One step of the search below: past the 2^k run starts ahead when the last
+ * of them is <= KEY. The empty asm keeps it a branch around an add (the
+ * branch is predicted, so the next load need not wait for this compare);
+ * as a select, each step's load would wait for the last one's. */
+#define TEXPORTER_TRIE_SPAN_STEP(run, key, k)                          \
+	do {                                                           \
+		if ((run)[(k) - 1] <= (key)) {                         \
+			__asm__ __volatile__("" : "+r"(run));          \
+			(run) += (k);                                  \
+		}                                                      \
+	} while (0)
+
+/* The value of span node NODE (its 32 entries) for KEY, the address bits
+ * the node covers: a binary search of the 15 run starts. */
+static inline __attribute__((always_inline)) const __u32 *
+texporter_trie_span_value(const __u32 *node, __u32 key)
+{
+	const __u32 *run = node;
+
+	TEXPORTER_TRIE_SPAN_STEP(run, key, 8);
+	TEXPORTER_TRIE_SPAN_STEP(run, key, 4);
+	TEXPORTER_TRIE_SPAN_STEP(run, key, 2);
+	TEXPORTER_TRIE_SPAN_STEP(run, key, 1);
+	return run + TEXPORTER_TRIE_SPAN_RUNS;
+}
 
 enum texporter_family {
 	TEXPORTER_IPV4 = 0,
@@ -114,7 +159,7 @@ struct texporter_meta {
 	__u32 egress;         /* enum texporter_attach */
 	__u32 ranges;         /* names in use, unmatched included */
 	__u32 prefixes[TEXPORTER_FAMILY_COUNT];
-	__u32 trie_entries;   /* max_entries of the ranges map */
+	__u32 trie_entries;   /* entries of the ranges map's one element */
 	__u32 trie_used;      /* entries the current trie occupies */
 	__u16 v4_root_bits;   /* trie strides in use: 16 or 24 */
 	__u16 v6_second_bits; /* 8 or 16 */

@@ -132,8 +132,9 @@ static int job_load_programs(struct job *j)
 	skel->rodata->capacity = j->capacity;
 	skel->rodata->v4_root_bits = j->trie.layout.v4_root_bits;
 	skel->rodata->v6_second_bits = j->trie.layout.v6_second_bits;
-	if (bpf_map__set_max_entries(skel->maps.ranges,
-				     (__u32)(j->trie.used / TEXPORTER_TRIE_BLOCK_SIZE)) ||
+	skel->rodata->trie_entries = (__u32)j->trie.used;
+	if (bpf_map__set_value_size(skel->maps.ranges,
+				    (__u32)(j->trie.used * sizeof(*j->trie.entries))) ||
 	    bpf_map__set_max_entries(skel->maps.counters,
 				     TEXPORTER_FAMILY_COUNT * j->capacity * j->capacity) ||
 	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.counters_fd)) ||
@@ -490,7 +491,11 @@ static int job_run(struct job *j)
 		return LOAD_EXIT_OK;
 	}
 	if (trie_build(&j->trie, &j->cfg, j->plan.ids, trie_choose_layout(&j->cfg))) {
-		log_error("cannot build the range table: %s", strerror(errno));
+		if (errno == E2BIG)
+			log_error("cannot build the range table: it would exceed %u MiB, the most a BPF program can index; use fewer or shorter prefixes",
+				  (unsigned int)(TRIE_MAX_ENTRIES / (1u << 20) * sizeof(uint32_t)));
+		else
+			log_error("cannot build the range table: %s", strerror(errno));
 		return LOAD_EXIT_FAILURE;
 	}
 	if (job_load_programs(j) || job_fill_trie(j) || job_open_tables(j) || job_commit(j))

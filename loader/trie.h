@@ -8,19 +8,16 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "trie_walk.h"
 
-#define TRIE_MAX_ENTRIES (1u << 28) /* 1 GiB of u32: refuse anything larger */
-
-/* The strides of the first levels; all later levels are 8 bits. */
-struct trie_layout {
-	unsigned int v4_root_bits;   /* 16 or 24 */
-	unsigned int v6_second_bits; /* 8 or 16 */
-};
+#define TRIE_MAX_ENTRIES (1u << 27) /* 512 MiB of u32, the most a BPF program may index */
 
 struct trie {
 	uint32_t *entries;
 	size_t used;     /* entries in use: the size of the ranges map */
 	size_t capacity; /* entries allocated */
+	size_t spans;     /* span nodes built */
+	size_t wides;     /* 16-bit array nodes built past IPv6 bit 32 */
 	struct trie_layout layout;
 };
 
@@ -33,10 +30,5 @@ struct trie_layout trie_choose_layout(const struct config *cfg);
 int trie_build(struct trie *t, const struct config *cfg, const uint32_t *ids,
 	       struct trie_layout layout);
 void trie_free(struct trie *t);
-
-/* Longest-prefix match in user space, exactly as the data plane walks the
- * entries (ENTRIES of LAYOUT); *loads gets the number of entries read. */
-uint32_t trie_lookup(const uint32_t *entries, struct trie_layout layout, int family,
-		     const uint8_t *addr, unsigned int *loads);
 
 #endif /* TEXPORTER_TRIE_H */

@@ -787,6 +787,49 @@ detach_leaves_nothing() {
 	assert_counted ipv4 private private 6 $((6 * 84))
 }
 
+@test "IPv6 prefixes from /20 to /128, sparse and dense, classify like a longest-prefix match" {
+	# Below 2001:db8::/32 and 2001:db9:2::/48 more prefixes than one span
+	# node holds (16-bit nodes with span nodes below them); below
+	# 2001:db9::/32 a few (one span node); below 2001:dba:0:1::/64 a chain
+	# down to /128 (span nodes below span nodes).
+	local dense_a="" dense_b="" i
+	for i in 1 2 3 4 5 6 7 8 9 a b c d e f 10 11 12; do
+		dense_a+="\"2001:db8:${i}00::/40\","
+		dense_b+="\"2001:db8:${i}00:${i}::/64\",\"2001:db9:2:${i}00::/64\","
+	done
+	cat >"$CONFIG" <<-EOF
+	[
+	  {"name": "wide", "ipv6": ["2001:db8::/32", "2001:db9::/32", "2001:c00::/22"]},
+	  {"name": "dense-a", "ipv6": [${dense_a%,}]},
+	  {"name": "dense-b", "ipv6": [${dense_b%,}, "2001:db8:5000::/36"]},
+	  {"name": "sparse", "ipv6": ["2001:db9:1::/48", "2001:db9:1:1ff::/64"]},
+	  {"name": "deep", "ipv6": ["2001:db9:1:100::/56", "2001:dba:0:1::/64",
+	    "2001:dba:0:1:8000::/80", "2001:dba:0:1:8000:1::/96",
+	    "2001:dba:0:1:8000:1:2:0/112", "2001:dba:0:1:8000:1:2:300/120",
+	    "2001:dba:0:1:8000:1:2:3fe/127", "2001:dba:0:1:8000:1:2:3ff/128"]}
+	]
+	EOF
+	load_a
+	# 90 addresses inside the prefixes (each prefix at least once), named by
+	# Python's longest match; one frame each from B, 80 + 8i bytes, to an
+	# address in no range.
+	local address name
+	local -A packets=() bytes=()
+	i=0
+	while read -r address name; do
+		sendraw_from_b --src "$address" --dst 3fff::1 --l3-size $((80 + 8 * i))
+		packets[$name]=$((${packets[$name]:-0} + 1))
+		bytes[$name]=$((${bytes[$name]:-0} + 80 + 8 * i))
+		i=$((i + 1))
+	done < <("$PYTHON" "$TX_TOOLS/lpm.py" "$CONFIG" sample 90 7)
+	assert_equal "$i" 90
+	scrape
+	for name in "${!packets[@]}"; do
+		assert_counted ipv6 "$name" other "${packets[$name]}" "${bytes[$name]}"
+	done
+	assert_equal "$(metric_sum texporter_captured_packets_total)" 90
+}
+
 @test "the public range list loads and classifies traffic between its ranges by name" {
 	[[ -r $PUBLIC_RANGES ]] || skip "no public range list at $PUBLIC_RANGES"
 	local counts

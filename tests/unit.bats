@@ -6,7 +6,7 @@ load helpers
 
 setup_file() {
 	cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TX_REPO/bpf" -I"$TX_REPO/loader" \
-		"$TX_REPO/tests/unit/trie_test.c" "$TX_REPO/loader/trie.c" \
+		"$TX_REPO/tests/unit/trie_test.c" "$TX_REPO/loader/trie.c" "$TX_REPO/loader/trie_walk.c" \
 		-o "$BATS_FILE_TMPDIR/trie_test"
 }
 

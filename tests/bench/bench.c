@@ -56,6 +56,7 @@
 #include <net/if.h>
 
 #include "texporter.h"
+#include "trie_walk.h"
 
 #define ATTACH_TYPE_TCX_EGRESS 47 /* missing from older uapi headers */
 #define XDP_PASS_RETVAL 2
@@ -482,30 +483,15 @@ static void print_row(const struct testrun *t, const char *section, const char *
 	fflush(stdout);
 }
 
-/* Array loads the data plane's trie walk makes for ADDR, read from the
- * pinned ranges map with the strides meta names (bpf/texporter.h). */
-static int trie_loads(const struct testrun *t, int family, const uint8_t *addr)
+/* Nodes the data plane's trie walk visits for ADDR, read from the pinned
+ * ranges map with the strides meta names. */
+static int trie_nodes(const struct testrun *t, int family, const uint8_t *addr)
 {
-	bool v4 = family == TEXPORTER_IPV4;
-	unsigned int root_bits = v4 ? t->meta.v4_root_bits : TEXPORTER_TRIE_V6_ROOT_BITS;
-	unsigned int bits = v4 ? 32 : 128, start = 0, stride = root_bits, chunk = 0;
-	uint32_t root = v4 ? TEXPORTER_TRIE_V4_ROOT : texporter_trie_v6_root(t->meta.v4_root_bits);
-	uint32_t entry;
-	int loads = 1;
+	struct trie_layout layout = { t->meta.v4_root_bits, t->meta.v6_second_bits };
+	unsigned int nodes;
 
-	for (unsigned int b = 0; b < stride / 8; b++)
-		chunk = chunk << 8 | addr[b];
-	entry = t->trie[root + chunk];
-	while ((entry & TEXPORTER_TRIE_CHILD) && start + stride < bits) {
-		start += stride;
-		stride = !v4 && start == 16 ? t->meta.v6_second_bits : 8;
-		chunk = 0;
-		for (unsigned int b = start / 8; b < (start + stride) / 8; b++)
-			chunk = chunk << 8 | addr[b];
-		entry = t->trie[((size_t)(entry & ~TEXPORTER_TRIE_CHILD) << 8) + chunk];
-		loads++;
-	}
-	return loads;
+	trie_lookup(t->trie, layout, family, addr, &nodes);
+	return (int)nodes;
 }
 
 /* The hit frame of each case: both addresses inside configured prefixes,
@@ -513,7 +499,7 @@ static int trie_loads(const struct testrun *t, int family, const uint8_t *addr)
 struct hit_frame {
 	uint8_t frame[FRAME_MAX];
 	size_t len;
-	int loads[2];
+	int nodes[2];
 };
 
 static void hit_frames(const struct testrun *t, struct hit_frame *h)
@@ -525,8 +511,16 @@ static void hit_frames(const struct testrun *t, struct hit_frame *h)
 
 		draw_matched(t->cfg, family, &pick, src);
 		draw_matched(t->cfg, family, &pick, dst);
-		h[c].loads[0] = trie_loads(t, family, src);
-		h[c].loads[1] = trie_loads(t, family, dst);
+		h[c].nodes[0] = trie_nodes(t, family, src);
+		h[c].nodes[1] = trie_nodes(t, family, dst);
+		if (getenv("BENCH_DEBUG")) {
+			char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+			int af = family == TEXPORTER_IPV4 ? AF_INET : AF_INET6;
+
+			fprintf(stderr, "%s hit case %d: %s (%d nodes) -> %s (%d nodes)\n", t->label, c,
+				inet_ntop(af, src, s, sizeof(s)), h[c].nodes[0],
+				inet_ntop(af, dst, d, sizeof(d)), h[c].nodes[1]);
+		}
 		h[c].len = frame_build(h[c].frame, family, c % 2, src, dst);
 	}
 }
@@ -626,8 +620,8 @@ static void testrun_hook(struct testrun *t, const char *hook, struct subject *s,
 		for (int c = 0; c < CASES; c++)
 			cold_round(t, s, ns, c, r);
 	for (int c = 0; c < CASES; c++) {
-		snprintf(kase, sizeof(kase), "%s, trie loads %d+%d", case_names[c], h[c].loads[0],
-			 h[c].loads[1]);
+		snprintf(kase, sizeof(kase), "%s, trie nodes %d+%d", case_names[c], h[c].nodes[0],
+			 h[c].nodes[1]);
 		print_rows(t, hook, "hit", kase, s, ns, c);
 		print_rows(t, hook, "cold", case_names[c], s, ns, c);
 	}

@@ -20,5 +20,5 @@ $(BENCH_OUT):
 $(BENCH_OUT)/%.bpf.o: tests/bench/%.bpf.c bpf/texporter.h | $(BENCH_OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BENCH_BIN): tests/bench/bench.c bpf/texporter.h | $(BENCH_OUT)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lbpf -lelf -lz -lcjson
+$(BENCH_BIN): tests/bench/bench.c loader/trie_walk.c loader/trie_walk.h bpf/texporter.h | $(BENCH_OUT)
+	$(CC) $(CFLAGS) -Iloader $(LDFLAGS) -o $@ tests/bench/bench.c loader/trie_walk.c -lbpf -lelf -lz -lcjson

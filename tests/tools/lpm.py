@@ -12,10 +12,15 @@ compared with the ipaddress module.
                                    wins by longest match ("-" when none)
   lpm.py CONFIG count              print "IPV4 IPV6": distinct prefixes of
                                    each family, host bits cleared
+  lpm.py CONFIG sample N SEED      print "ADDRESS NAME" for N addresses:
+                                   each inside a prefix drawn at random
+                                   (every prefix once before any twice),
+                                   host bits random, named by longest match
 """
 
 import ipaddress
 import json
+import random
 import sys
 
 UNMATCHED = "other"
@@ -60,10 +65,24 @@ def pick(ranges, table, name, version):
     return "-"
 
 
+def sample(table, count, seed):
+    rng = random.Random(seed)
+    nets = [net for net, _ in table]
+    rng.shuffle(nets)
+    for i in range(count):
+        net = nets[i % len(nets)]
+        host = rng.getrandbits(net.max_prefixlen - net.prefixlen)
+        address = net.network_address + host
+        print(address, classify(table, address))
+
+
 def main(argv):
-    if len(argv) < 2 or argv[1] not in ("classify", "pick", "count"):
+    if len(argv) < 2 or argv[1] not in ("classify", "pick", "count", "sample"):
         sys.exit(__doc__)
     ranges, table = load(argv[0])
+    if argv[1] == "sample":
+        sample(table, int(argv[2]), int(argv[3]))
+        return
     if argv[1] == "count":
         print(*(len({net for net, _ in table if net.version == v}) for v in (4, 6)))
         return

@@ -2,7 +2,8 @@
 /* Checks the trie builder against a brute-force longest-prefix match, for
  * every stride layout: random nested prefixes of both families, random
  * addresses (most inside some prefix). Prints one line per layout and exits
- * non-zero on the first address classified differently. */
+ * non-zero on the first address classified differently, or when the table
+ * lacks a span or a wide node (so that every node kind is always checked). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 
 #define RANGES 40
 #define PREFIXES 600
+#define DENSE 120 /* IPv6 prefixes below one /32: too many for a span node */
+#define DEEP 80   /* IPv6 prefixes down to /128 below one /64 */
 #define ADDRESSES 40000
 
 static uint64_t rng = 0x7e5;
@@ -46,6 +49,21 @@ static void random_prefix(struct config_prefix *p, int family)
 						    8 + next_random() % (max / 2));
 	clear_host_bits(p->addr, p->len, bytes);
 	p->range = (uint16_t)(next_random() % RANGES);
+}
+
+/* Prefixes of length FROM..TO below BASE/BASE_LEN. */
+static void prefixes_below(struct config_prefix *p, size_t n, const uint8_t *base,
+			   unsigned int base_len, unsigned int from, unsigned int to)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].family = TEXPORTER_IPV6;
+		for (unsigned int b = 0; b < 16; b++)
+			p[i].addr[b] = b < base_len / 8 ? base[b] : (uint8_t)next_random();
+		p[i].len = (uint8_t)(from + next_random() % (to - from + 1));
+		clear_host_bits(p[i].addr, p[i].len, 16);
+		p[i].range = (uint16_t)(next_random() % RANGES);
+	}
 }
 
 static bool covers(const struct config_prefix *p, const uint8_t *addr)
@@ -109,7 +127,7 @@ static void dedupe(struct config *cfg)
 static int check_layout(const struct config *cfg, const uint32_t *ids, struct trie_layout l)
 {
 	struct trie t;
-	unsigned int loads, most = 0;
+	unsigned int nodes, most = 0;
 
 	if (trie_build(&t, cfg, ids, l)) {
 		perror("trie_build");
@@ -122,9 +140,9 @@ static int check_layout(const struct config *cfg, const uint32_t *ids, struct tr
 
 		random_address(cfg, family, addr);
 		want = brute_force(cfg, ids, family, addr);
-		got = trie_lookup(t.entries, l, family, addr, &loads);
-		if (loads > most)
-			most = loads;
+		got = trie_lookup(t.entries, l, family, addr, &nodes);
+		if (nodes > most)
+			most = nodes;
 		if (want != got) {
 			printf("layout %u/%u: address %d of family %d: trie says %u, brute force %u\n",
 			       l.v4_root_bits, l.v6_second_bits, n, family, got, want);
@@ -132,16 +150,24 @@ static int check_layout(const struct config *cfg, const uint32_t *ids, struct tr
 			return 1;
 		}
 	}
-	printf("layout v4 root %u, v6 second %u: %d addresses agree, %zu entries, at most %u loads\n",
-	       l.v4_root_bits, l.v6_second_bits, ADDRESSES, t.used, most);
+	printf("layout v4 root %u, v6 second %u: %d addresses agree, %zu entries, %zu span and %zu wide nodes, at most %u nodes visited\n",
+	       l.v4_root_bits, l.v6_second_bits, ADDRESSES, t.used, t.spans, t.wides, most);
+	if (!t.spans || !t.wides) {
+		printf("layout %u/%u: not every node kind was built\n", l.v4_root_bits,
+		       l.v6_second_bits);
+		trie_free(&t);
+		return 1;
+	}
 	trie_free(&t);
 	return 0;
 }
 
 int main(void)
 {
-	static struct config_prefix prefixes[PREFIXES];
-	struct config cfg = { .prefixes = prefixes, .n_prefixes = PREFIXES };
+	static struct config_prefix prefixes[PREFIXES + DENSE + DEEP];
+	static const uint8_t dense[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const uint8_t deep[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2 };
+	struct config cfg = { .prefixes = prefixes, .n_prefixes = PREFIXES + DENSE + DEEP };
 	uint32_t ids[RANGES];
 	const struct trie_layout layouts[] = { { 16, 8 }, { 16, 16 }, { 24, 8 }, { 24, 16 } };
 
@@ -149,6 +175,8 @@ int main(void)
 		ids[r] = (uint32_t)r + 1;
 	for (int i = 0; i < PREFIXES; i++)
 		random_prefix(&prefixes[i], i % 2);
+	prefixes_below(prefixes + PREFIXES, DENSE, dense, 32, 33, 64);
+	prefixes_below(prefixes + PREFIXES + DENSE, DEEP, deep, 64, 65, 128);
 	dedupe(&cfg);
 	for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++)
 		if (check_layout(&cfg, ids, layouts[l]))
