@@ -491,12 +491,10 @@ static int job_run(struct job *j)
 		return LOAD_EXIT_OK;
 	}
 	if (trie_build(&j->trie, &j->cfg, j->plan.ids, trie_choose_layout(&j->cfg))) {
-		if (errno == E2BIG)
-			log_error("cannot build the range table: it would exceed %u MiB, the most a BPF program can index; use fewer or shorter prefixes",
-				  (unsigned int)(TRIE_MAX_ENTRIES / (1u << 20) * sizeof(uint32_t)));
-		else
-			log_error("cannot build the range table: %s", strerror(errno));
-		return LOAD_EXIT_FAILURE;
+		int err = errno;
+
+		log_error("%s: cannot build the range table: %s", j->o->config_path, trie_strerror(err));
+		return err == E2BIG ? LOAD_EXIT_USAGE : LOAD_EXIT_FAILURE;
 	}
 	if (job_load_programs(j) || job_fill_trie(j) || job_open_tables(j) || job_commit(j))
 		return LOAD_EXIT_FAILURE;

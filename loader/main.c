@@ -4,8 +4,9 @@
  * attaches them to one interface (XDP or TC ingress, TC egress), pins the
  * maps and links under --pin-root/<iface>/, and exits. Run again, it
  * reloads; --detach removes everything; --status describes; --check only
- * validates the config.
+ * validates the config and builds its range table in user space.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "load.h"
 #include "log.h"
+#include "trie.h"
 
 #define DEFAULT_CONFIG "/etc/texporter/config.json"
 
@@ -75,7 +77,8 @@ static void usage(FILE *out)
 		"      --unmatched-name NAME    range name for unmatched addresses (default other)\n"
 		"      --detach                 remove attachments and pins of IFACE\n"
 		"      --status                 show attachments, map fill and data-plane errors\n"
-		"      --check                  validate the config; needs no privileges\n"
+		"      --check                  validate the config and build its range table;\n"
+		"                               needs no privileges\n"
 		"  -h, --help                   this text\n"
 		"  -V, --version                version\n"
 		"\n"
@@ -155,9 +158,14 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 	return v < 0 ? -1 : 0;
 }
 
+/* Validates the config and builds its range table, as a load would, so
+ * that a config --check accepts is one the loader can load. */
 static int check_run(const struct load_options *o)
 {
 	struct config cfg;
+	struct trie trie;
+	uint32_t *ids;
+	int rc = LOAD_EXIT_OK;
 
 	if (config_load(o->config_path, &cfg))
 		return LOAD_EXIT_USAGE;
@@ -165,11 +173,30 @@ static int check_run(const struct load_options *o)
 		config_free(&cfg);
 		return LOAD_EXIT_USAGE;
 	}
-	printf("%s: ok: %zu ranges, %zu IPv4 + %zu IPv6 prefixes\n", o->config_path,
-	       cfg.n_ranges, cfg.prefixes_per_family[TEXPORTER_IPV4],
-	       cfg.prefixes_per_family[TEXPORTER_IPV6]);
+	/* Ids do not change the table's shape: number the ranges in order. */
+	ids = malloc((cfg.n_ranges + 1) * sizeof(*ids));
+	if (!ids) {
+		log_error("%s: %s", o->config_path, strerror(errno));
+		config_free(&cfg);
+		return LOAD_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < cfg.n_ranges; i++)
+		ids[i] = (uint32_t)i + 1;
+	if (trie_build(&trie, &cfg, ids, trie_choose_layout(&cfg))) {
+		int err = errno;
+
+		log_error("%s: cannot build the range table: %s", o->config_path, trie_strerror(err));
+		rc = err == E2BIG ? LOAD_EXIT_USAGE : LOAD_EXIT_FAILURE;
+	} else {
+		printf("%s: ok: %zu ranges, %zu IPv4 + %zu IPv6 prefixes; range table %zu KiB\n",
+		       o->config_path, cfg.n_ranges, cfg.prefixes_per_family[TEXPORTER_IPV4],
+		       cfg.prefixes_per_family[TEXPORTER_IPV6],
+		       trie.used * sizeof(*trie.entries) / 1024);
+		trie_free(&trie);
+	}
+	free(ids);
 	config_free(&cfg);
-	return LOAD_EXIT_OK;
+	return rc;
 }
 
 /* The name becomes a directory under the pin root: keep it an interface name. */

@@ -352,6 +352,17 @@ int trie_build(struct trie *t, const struct config *cfg, const uint32_t *ids,
 	return err;
 }
 
+_Static_assert((uint64_t)TRIE_MAX_ENTRIES * sizeof(uint32_t) == 512ull << 20,
+	       "trie_strerror says 512 MiB");
+
+const char *trie_strerror(int err)
+{
+	if (err == E2BIG)
+		return "it would take more than 512 MiB, the most a BPF program can index; "
+		       "use fewer or shorter prefixes";
+	return strerror(err);
+}
+
 void trie_free(struct trie *t)
 {
 	free(t->entries);

@@ -31,4 +31,7 @@ int trie_build(struct trie *t, const struct config *cfg, const uint32_t *ids,
 	       struct trie_layout layout);
 void trie_free(struct trie *t);
 
+/* Why trie_build failed with ERR, for "cannot build the range table: %s". */
+const char *trie_strerror(int err);
+
 #endif /* TEXPORTER_TRIE_H */

@@ -221,13 +221,13 @@ BAD_FIXTURES=(bad-cidr bad-utf8-name control-char-name dup-key dup-name empty
 @test "good.json passes --check with exit 0 and a summary" {
 	check_config "$DATA/good.json"
 	assert_success
-	assert_output "$DATA/good.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes"
+	assert_output "$DATA/good.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
 }
 
 @test "the same ranges in another order and spelling pass the same way" {
 	check_config "$DATA/good-reordered.json"
 	assert_success
-	assert_output "$DATA/good-reordered.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes"
+	assert_output "$DATA/good-reordered.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
 }
 
 @test "host bits, unknown keys and repeated prefixes are warnings, not errors" {
@@ -238,7 +238,7 @@ BAD_FIXTURES=(bad-cidr bad-utf8-name control-char-name dup-key dup-name empty
 	assert_line --partial 'range "hosts": ipv6[0] "2001:db8::1/32" has host bits set; using 2001:db8::/32'
 	assert_line --partial 'range "nothing yet" has no prefixes'
 	refute_output --partial "error:"
-	assert_line "$DATA/warnings.json: ok: 3 ranges, 3 IPv4 + 1 IPv6 prefixes"
+	assert_line --regexp "^$DATA/warnings.json: ok: 3 ranges, 3 IPv4 \+ 1 IPv6 prefixes; range table [0-9]+ KiB\$"
 }
 
 @test "the shared public ranges file passes --check" {
@@ -246,7 +246,7 @@ BAD_FIXTURES=(bad-cidr bad-utf8-name control-char-name dup-key dup-name empty
 	[[ -r $file ]] || skip "no $file"
 	check_config "$file"
 	assert_success
-	assert_line --regexp ": ok: [0-9]+ ranges, [0-9]+ IPv4 \+ [0-9]+ IPv6 prefixes$"
+	assert_line --regexp ": ok: [0-9]+ ranges, [0-9]+ IPv4 \+ [0-9]+ IPv6 prefixes; range table [0-9]+ KiB$"
 	refute_output --partial "error:"
 }
 
@@ -256,7 +256,7 @@ BAD_FIXTURES=(bad-cidr bad-utf8-name control-char-name dup-key dup-name empty
 	chmod 644 "$PUBLIC_DIR/good.json"
 	run as_nobody "$PUBLIC_DIR/texporter-load" --check -f "$PUBLIC_DIR/good.json"
 	assert_success
-	assert_output "$PUBLIC_DIR/good.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes"
+	assert_output "$PUBLIC_DIR/good.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
 	cp "$DATA/dup-name.json" "$PUBLIC_DIR/bad.json"
 	chmod 644 "$PUBLIC_DIR/bad.json"
 	run as_nobody "$PUBLIC_DIR/texporter-load" --check -f "$PUBLIC_DIR/bad.json"
@@ -306,5 +306,36 @@ loaded_state() {
 	run tx_load "$NS_A" -i "$IF_A" -f "$DATA/dup-name.json" --xdp-mode generic \
 		--tc-mode legacy --unmatched-name elsewhere
 	assert_failure 2
+	assert_equal "$(loaded_state)" "$before"
+}
+
+# 540,000 IPv4 /25s, each in a /24 of its own: with the /16 and /24 nodes
+# they need, 139 million entries, more than the 2^27 (512 MiB) a BPF
+# program can index.
+write_oversized_config() { # FILE
+	"$PYTHON" - "$1" <<-'EOF'
+		import json, sys
+		prefixes = ["%d.%d.%d.128/25" % (10 + i // 65536, i // 256 % 256, i % 256)
+		            for i in range(540000)]
+		with open(sys.argv[1], "w") as f:
+		    json.dump([{"name": "many", "ipv4": prefixes}], f)
+	EOF
+}
+
+@test "a config whose range table would pass 512 MiB fails --check and a load, changing nothing" {
+	local huge=$BATS_TEST_TMPDIR/huge.json config=$BATS_TEST_TMPDIR/ranges.json before
+	write_oversized_config "$huge"
+	check_config "$huge"
+	assert_failure 2
+	assert_output --partial "$huge: cannot build the range table: it would take more than 512 MiB"
+	tx_setup_bpffs
+	tx_setup_pair
+	tx_write_config "$config" "lan=$IP4_A,$IP6_A" "peer=$IP4_B,$IP6_B"
+	run tx_load "$NS_A" -i "$IF_A" -f "$config"
+	assert_success
+	before=$(loaded_state)
+	run tx_load "$NS_A" -i "$IF_A" -f "$huge"
+	assert_failure 2
+	assert_output --partial "cannot build the range table: it would take more than 512 MiB"
 	assert_equal "$(loaded_state)" "$before"
 }
