@@ -105,18 +105,20 @@ static bool span_plan_set(struct span_plan *s, uint64_t at, uint64_t end, uint32
 /* Plans the span node at address bit START (covering BITS address bits)
  * for the prefixes below it, which are ORDER[0..N) up to the first one
  * outside its START-bit prefix. Keys covered by no prefix below classify
- * as LEAF. True when the node fits in a span node. Prefixes arrive in pre-order, so an open prefix
- * closes before any that starts after it ends: one sweep with a stack of
- * the open ones. */
+ * as LEAF. True when the node fits in a span node. Prefixes arrive in
+ * pre-order, so an open prefix closes before any that starts after it
+ * ends: one sweep with a stack of the open ones, on top of LEAF, which
+ * covers every key and never closes. */
 static bool span_plan(struct span_plan *s, const struct config_prefix *const *order, size_t n,
 		      const uint32_t *ids, unsigned int start, unsigned int bits, uint32_t leaf)
 {
+	const uint64_t end = 1ull << bits;
 	struct {
 		uint64_t end;
 		uint32_t value;
-	} open[32 + 1]; /* one per prefix length, and one run of one */
-	unsigned int depth = 0;
-	uint64_t last_point = UINT64_MAX, end = 1ull << bits;
+	} open[1 + 32 + 1] = { { end, leaf } }; /* LEAF, one per prefix length, a run of one */
+	unsigned int depth = 1;
+	uint64_t last_point = UINT64_MAX;
 
 	s->runs = 0;
 	span_plan_set(s, 0, end, leaf, false);
@@ -131,17 +133,16 @@ static bool span_plan(struct span_plan *s, const struct config_prefix *const *or
 		lo = trie_address_bits(q->addr, start, bits);
 		point = q->len > start + bits;
 		hi = point ? lo + 1 : lo + (1ull << (start + bits - q->len));
-		while (depth && open[depth - 1].end <= lo) {
+		while (open[depth - 1].end <= lo) {
 			depth--;
-			if (!span_plan_set(s, open[depth].end, end, depth ? open[depth - 1].value : leaf,
-					   false))
+			if (!span_plan_set(s, open[depth].end, end, open[depth - 1].value, false))
 				return false;
 		}
 		if (point && lo == last_point)
 			continue; /* another prefix below the same key */
 		if (depth == sizeof(open) / sizeof(open[0]))
 			return false;
-		value = point ? (depth ? open[depth - 1].value : leaf) : trie_leaf(ids[q->range]);
+		value = point ? open[depth - 1].value : trie_leaf(ids[q->range]);
 		if (!span_plan_set(s, lo, end, value, point))
 			return false;
 		if (point)
@@ -150,9 +151,9 @@ static bool span_plan(struct span_plan *s, const struct config_prefix *const *or
 		open[depth].value = value;
 		depth++;
 	}
-	while (depth) {
+	while (depth > 1) {
 		depth--;
-		if (!span_plan_set(s, open[depth].end, end, depth ? open[depth - 1].value : leaf, false))
+		if (!span_plan_set(s, open[depth].end, end, open[depth - 1].value, false))
 			return false;
 	}
 	return true;
