@@ -8,6 +8,12 @@
  * Hot path: one parse, two trie walks of at most 3 (IPv4) or 15 (IPv6)
  * bounds-checked array loads each, one inlined per-CPU array add. No hash lookup,
  * no atomic, no lock, no allocation.
+ *
+ * Kernel variants (the loader probes and picks; counts are the same): the
+ * XDP program comes as texporter_xdp (xdp.frags, Linux >= 5.18) and as
+ * texporter_xdp_single for older kernels; the range table is one map
+ * element, or split into 4 MiB elements where the kernel caps a value
+ * there (trie_split), at one more inlined array lookup per trie step.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -29,15 +35,18 @@ const volatile __u32 capacity = TEXPORTER_MIN_CAPACITY;
 const volatile __u32 v4_root_bits = 16;
 const volatile __u32 v6_second_bits = 8;
 const volatile __u32 trie_entries = TEXPORTER_TRIE_MIN_ENTRIES;
+const volatile __u32 trie_split = 0;
 
 /* The whole trie is one element, so that a walk reads it through one
- * pointer: a step is a bounds check and a load. */
+ * pointer: a step is a bounds check and a load. With trie_split, elements
+ * of TEXPORTER_TRIE_CHUNK_ENTRIES each, back to back in the map's memory
+ * (so user space fills both shapes alike through one mmap). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, TEXPORTER_TRIE_MIN_ENTRIES * sizeof(__u32)); /* set by the loader */
-	__uint(max_entries, 1);
+	__uint(max_entries, 1); /* set by the loader */
 } ranges SEC(".maps");
 
 struct {
@@ -63,8 +72,8 @@ struct vlan_hdr {
 struct frame {
 	void *data;
 	void *data_end;
-	struct xdp_md *xdp; /* XDP: frame length asked for only when needed */
-	__u32 len;      /* TC: skb length, L2 included */
+	struct xdp_md *xdp; /* XDP with frags: frame length asked for only when needed */
+	__u32 len;      /* otherwise: the frame's length, L2 included */
 	__u32 l3_off;   /* offset of the IP header */
 	__u32 family;   /* enum texporter_family */
 	__u32 l3_bytes; /* the IP packet's length as counted */
@@ -87,10 +96,24 @@ struct trie {
 	__u64 size;
 };
 
+/* The element of a split table that holds entry INDEX: an array lookup
+ * the verifier inlines (a bounds check and an add). */
+static __always_inline const __u32 *trie_chunk(__u64 index)
+{
+	__u32 element = (__u32)(index >> TEXPORTER_TRIE_CHUNK_SHIFT);
+
+	return bpf_map_lookup_elem(&ranges, &element);
+}
+
 /* Entry INDEX of TRIE; the bound is what lets the verifier allow the load,
  * and never fails on a trie the loader built. */
 static __always_inline __u32 trie_entry(struct trie trie, __u64 index)
 {
+	if (trie_split) {
+		const __u32 *chunk = trie_chunk(index);
+
+		return chunk ? chunk[index & TEXPORTER_TRIE_CHUNK_MASK] : TEXPORTER_UNMATCHED_ID;
+	}
 	return index < trie.size ? trie.entries[index] : TEXPORTER_UNMATCHED_ID;
 }
 
@@ -107,6 +130,15 @@ static __always_inline __u32 trie_span(struct trie trie, __u32 entry, __u32 key)
 	__u64 first = (__u64)entry - (TEXPORTER_TRIE_CHILD | TEXPORTER_TRIE_SPAN);
 	const __u32 *node;
 
+	if (trie_split) {
+		/* Nodes start on multiples of 32: the whole node is in the
+		 * element, which the mask proves to the verifier. */
+		node = trie_chunk(first);
+		if (!node)
+			return TEXPORTER_UNMATCHED_ID;
+		node += first & (TEXPORTER_TRIE_CHUNK_MASK & ~(TEXPORTER_TRIE_SPAN_SIZE - 1));
+		return *texporter_trie_span_value(node, key);
+	}
 	if (first > trie.size - TEXPORTER_TRIE_SPAN_SIZE)
 		return TEXPORTER_UNMATCHED_ID;
 	/* The node's address from the register just checked, which is what
@@ -321,21 +353,40 @@ static __always_inline void count(const struct frame *f, __u32 bytes, __u32 pack
 	counter->packets += packets;
 }
 
-SEC("xdp.frags")
-int texporter_xdp(struct xdp_md *ctx)
+/* FRAGS: the program may see multi-buffer frames, whose length beyond the
+ * linear part it asks the kernel for; without, the frame is all linear. */
+static __always_inline int xdp_count(struct xdp_md *ctx, int frags)
 {
 	struct frame f = {
 		.data = (void *)(long)ctx->data,
 		.data_end = (void *)(long)ctx->data_end,
-		.xdp = ctx,
 	};
-	int reason = parse_frame(&f);
+	int reason;
 
+	if (frags)
+		f.xdp = ctx;
+	else
+		f.len = (__u32)(f.data_end - f.data);
+	reason = parse_frame(&f);
 	if (reason != FRAME_IP)
 		count_error(reason);
 	else
 		count(&f, f.l3_bytes, 1);
 	return XDP_PASS;
+}
+
+SEC("xdp.frags")
+int texporter_xdp(struct xdp_md *ctx)
+{
+	return xdp_count(ctx, 1);
+}
+
+/* For kernels before 5.18, which load no xdp.frags program (nor call
+ * bpf_xdp_get_buff_len): they hand XDP single-buffer frames only. */
+SEC("xdp")
+int texporter_xdp_single(struct xdp_md *ctx)
+{
+	return xdp_count(ctx, 0);
 }
 
 /* What every segment of a GSO packet repeats, and what the super-packet

@@ -14,8 +14,10 @@
  *             from a smaller counter map when the loader grew it; the reader
  *             adds it to counters
  *   errors    PERCPU_ARRAY[TEXPORTER_ERR_COUNT] __u64 (enum texporter_error)
- *   ranges    ARRAY[1] of __u32[trie entries]: the classification trie, one
- *             element holding all of it
+ *   ranges    ARRAY of the classification trie (__u32 entries): one element
+ *             holding all of it, or, on kernels that cap a map value at
+ *             4 MiB (the loader probes), split into elements of
+ *             TEXPORTER_TRIE_CHUNK_ENTRIES each (meta.features says which)
  *   link_ingress, link_egress  bpf_link pins (0600); absent for legacy tc
  */
 #ifndef TEXPORTER_H
@@ -77,6 +79,13 @@
 #define TEXPORTER_TRIE_WIDE_FIRST 32u  /* the first IPv6 bit a wide node starts at */
 /* The smallest trie: the two 16-bit roots. */
 #define TEXPORTER_TRIE_MIN_ENTRIES (2u << TEXPORTER_TRIE_V6_ROOT_BITS)
+/* A split table's elements: 4 MiB, the largest map value every supported
+ * kernel accepts (KMALLOC_MAX_SIZE with 4 KiB pages). A power of two, so
+ * that entry i is entry (i & MASK) of element (i >> SHIFT); nodes start on
+ * multiples of 32, so a span node never straddles two elements. */
+#define TEXPORTER_TRIE_CHUNK_SHIFT 20
+#define TEXPORTER_TRIE_CHUNK_ENTRIES (1u << TEXPORTER_TRIE_CHUNK_SHIFT)
+#define TEXPORTER_TRIE_CHUNK_MASK (TEXPORTER_TRIE_CHUNK_ENTRIES - 1)
 
 static inline __u32 texporter_trie_v6_root(__u32 v4_root_bits)
 {
@@ -149,6 +158,14 @@ enum texporter_attach {
 	TEXPORTER_ATTACH_TC_LEGACY = 4,
 };
 
+/* How the data plane was built for the kernel it runs on (meta.features).
+ * Zero, as loaders before these bits wrote, is the full build: an XDP
+ * program that takes multi-buffer frames, the range table in one element. */
+enum texporter_feature {
+	TEXPORTER_FEATURE_XDP_SINGLE_BUFFER = 1u << 0, /* no xdp.frags (Linux < 5.18) */
+	TEXPORTER_FEATURE_TABLE_SPLIT = 1u << 1,       /* ranges in 4 MiB elements */
+};
+
 struct texporter_meta {
 	__u32 magic;          /* TEXPORTER_META_MAGIC once initialised */
 	__u32 layout_version; /* TEXPORTER_LAYOUT_VERSION */
@@ -159,10 +176,13 @@ struct texporter_meta {
 	__u32 egress;         /* enum texporter_attach */
 	__u32 ranges;         /* names in use, unmatched included */
 	__u32 prefixes[TEXPORTER_FAMILY_COUNT];
-	__u32 trie_entries;   /* entries of the ranges map's one element */
+	__u32 trie_entries;   /* entries the ranges map holds (a split table
+			       * rounds up to whole elements) */
 	__u32 trie_used;      /* entries the current trie occupies */
 	__u16 v4_root_bits;   /* trie strides in use: 16 or 24 */
 	__u16 v6_second_bits; /* 8 or 16 */
+	__u32 features;       /* enum texporter_feature bits; in what was
+			       * padding before, so the layout is unchanged */
 	__u64 loaded_at;      /* unix time of the first load */
 	__u64 changed_at;     /* unix time of the last load or reload that changed something */
 	__u64 reloads;        /* reloads that changed something */

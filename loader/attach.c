@@ -2,11 +2,16 @@
 #include "attach.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 
 #include "log.h"
 
@@ -34,6 +39,37 @@ const char *attach_describe(enum texporter_attach how)
 	default:
 		return "nothing";
 	}
+}
+
+const char *attach_describe_dataplane(const struct texporter_meta *m, char *buf, size_t len)
+{
+	const char *xdp = m->ingress != TEXPORTER_ATTACH_XDP_NATIVE &&
+					  m->ingress != TEXPORTER_ATTACH_XDP_GENERIC ? "" :
+			  m->features & TEXPORTER_FEATURE_XDP_SINGLE_BUFFER ? "xdp single-buffer, " :
+									      "xdp multi-buffer, ";
+
+	__u32 elements = m->trie_entries / TEXPORTER_TRIE_CHUNK_ENTRIES;
+
+	if (m->features & TEXPORTER_FEATURE_TABLE_SPLIT)
+		snprintf(buf, len, "%srange table split in %u element%s of 4 MiB", xdp, elements,
+			 elements == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%srange table in 1 element", xdp);
+	return buf;
+}
+
+unsigned int attach_mtu(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned int mtu = 0;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (sock >= 0 && ioctl(sock, SIOCGIFMTU, &ifr) == 0)
+		mtu = (unsigned int)ifr.ifr_mtu;
+	if (sock >= 0)
+		close(sock);
+	return mtu;
 }
 
 bool attach_matches(const struct attach_request *req, enum direction dir,

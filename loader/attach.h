@@ -6,6 +6,7 @@
 #define TEXPORTER_ATTACH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "texporter.h"
 
@@ -56,5 +57,12 @@ struct attach_request attach_request_for(enum texporter_attach how);
 int attach_link_ifindex(int link_fd);
 
 const char *attach_describe(enum texporter_attach how);
+
+/* The data plane M records, in words: "xdp multi-buffer, range table in 1
+ * element" and the like (the XDP part only when ingress is XDP). */
+const char *attach_describe_dataplane(const struct texporter_meta *m, char *buf, size_t len);
+
+/* IFNAME's MTU, 0 when it cannot be read. */
+unsigned int attach_mtu(const char *ifname);
 
 #endif /* TEXPORTER_ATTACH_H */

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "grow.h"
 #include "ids.h"
+#include "kernel.h"
 #include "log.h"
 #include "pins.h"
 #include "state.h"
@@ -36,6 +37,9 @@
 /* Everything one load or reload works with. */
 struct job {
 	const struct load_options *o;
+	struct attach_request req; /* o->attach, as this kernel and interface allow */
+	__u32 features;            /* enum texporter_feature */
+	struct range_table table;
 	struct config cfg;
 	struct id_plan plan;
 	struct trie trie;
@@ -65,9 +69,9 @@ static __u64 fnv1a(__u64 hash, const void *data, size_t len)
 	return hash;
 }
 
-/* The config, every option that shapes the result of a load, and the BPF
- * object itself: after an upgrade, reloading the same config installs the
- * new programs. */
+/* The config, every option that shapes the result of a load, the data
+ * plane chosen for this kernel and the BPF object itself: after an
+ * upgrade, reloading the same config installs the new programs. */
 static __u64 job_hash(const struct job *j)
 {
 	size_t object_size;
@@ -77,7 +81,9 @@ static __u64 job_hash(const struct job *j)
 	h = fnv1a(h, object, object_size);
 
 	h = fnv1a(h, j->o->unmatched, strlen(j->o->unmatched) + 1);
-	h = fnv1a(h, &j->o->attach, sizeof(j->o->attach));
+	h = fnv1a(h, &j->req, sizeof(j->req));
+	h = fnv1a(h, &j->features, sizeof(j->features));
+	h = fnv1a(h, kernel_forced_fallbacks(), strlen(kernel_forced_fallbacks()));
 	return fnv1a(h, &j->gid, sizeof(j->gid));
 }
 
@@ -97,6 +103,25 @@ static int resolve_group(const struct load_options *o, gid_t *gid)
 	return -1;
 }
 
+/* Without multi-buffer XDP, a frame above one page would reach XDP
+ * linearised (generic mode, a copy per frame that may fail and drop it) or
+ * not at all (native drivers refuse the MTU): count ingress with tc. */
+static void job_choose_dataplane(struct job *j)
+{
+	unsigned int mtu;
+
+	j->req = j->o->attach;
+	if (j->req.ingress != INGRESS_XDP || kernel_xdp_frags())
+		return;
+	j->features |= TEXPORTER_FEATURE_XDP_SINGLE_BUFFER;
+	mtu = attach_mtu(j->o->ifname);
+	if (mtu > kernel_xdp_single_mtu_max()) {
+		log_info("%s: MTU %u is above the %u bytes this kernel's XDP sees in one buffer (multi-buffer XDP needs Linux 5.18): counting ingress with tc instead",
+			 j->o->ifname, mtu, kernel_xdp_single_mtu_max());
+		j->req.ingress = INGRESS_TC;
+	}
+}
+
 static int job_prepare(struct job *j)
 {
 	if (config_load(j->o->config_path, &j->cfg) ||
@@ -109,6 +134,7 @@ static int job_prepare(struct job *j)
 		log_error("interface %s not found: %s", j->o->ifname, strerror(errno));
 		return LOAD_EXIT_FAILURE;
 	}
+	job_choose_dataplane(j);
 	return LOAD_EXIT_OK;
 }
 
@@ -117,6 +143,11 @@ static bool job_unchanged(const struct job *j)
 	return j->cur.loaded && !j->grow && j->cur.meta.config_hash == j->hash &&
 	       state_attached(&j->cur, DIR_INGRESS, j->ifindex) &&
 	       state_attached(&j->cur, DIR_EGRESS, j->ifindex);
+}
+
+static bool job_xdp_single(const struct job *j)
+{
+	return j->features & TEXPORTER_FEATURE_XDP_SINGLE_BUFFER;
 }
 
 static int job_load_programs(struct job *j)
@@ -133,8 +164,11 @@ static int job_load_programs(struct job *j)
 	skel->rodata->v4_root_bits = j->trie.layout.v4_root_bits;
 	skel->rodata->v6_second_bits = j->trie.layout.v6_second_bits;
 	skel->rodata->trie_entries = (__u32)j->trie.used;
-	if (bpf_map__set_value_size(skel->maps.ranges,
-				    (__u32)(j->trie.used * sizeof(*j->trie.entries))) ||
+	skel->rodata->trie_split = j->table.split;
+	/* One XDP program is loaded: the other would not load on every kernel. */
+	bpf_program__set_autoload(skel->progs.texporter_xdp, !job_xdp_single(j));
+	bpf_program__set_autoload(skel->progs.texporter_xdp_single, job_xdp_single(j));
+	if (bpf_map__reuse_fd(skel->maps.ranges, j->table.fd) ||
 	    bpf_map__set_max_entries(skel->maps.counters,
 				     TEXPORTER_FAMILY_COUNT * j->capacity * j->capacity) ||
 	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.counters_fd)) ||
@@ -150,11 +184,14 @@ static int job_load_programs(struct job *j)
 	return 0;
 }
 
+/* A split table's elements lie back to back in the map's memory, so both
+ * shapes fill alike: the trie, then zeros (a fresh map's) to the end. */
 static int job_fill_trie(struct job *j)
 {
 	size_t bytes = j->trie.used * sizeof(*j->trie.entries);
 	long page = sysconf(_SC_PAGESIZE);
-	size_t mapped = (bytes + (size_t)page - 1) / (size_t)page * (size_t)page;
+	size_t total = j->table.entries * sizeof(*j->trie.entries);
+	size_t mapped = (total + (size_t)page - 1) / (size_t)page * (size_t)page;
 	void *mem = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 bpf_map__fd(j->skel->maps.ranges), 0);
 
@@ -266,7 +303,7 @@ static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
 	struct attachment *cur = &j->cur.att[dir];
 
 	if (state_attached(&j->cur, dir, j->ifindex) &&
-	    attach_matches(&j->o->attach, dir, cur->how)) {
+	    attach_matches(&j->req, dir, cur->how)) {
 		j->att[dir] = *cur;
 		if (attach_switch(cur, dir, j->ifindex, j->o->ifname, prog_fd))
 			return -1;
@@ -285,7 +322,7 @@ static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
 		cur->link_fd = -1;
 		j->removed_old[dir] = true;
 	}
-	if (attach_new(&j->o->attach, dir, j->ifindex, j->o->ifname, prog_fd, &j->att[dir]))
+	if (attach_new(&j->req, dir, j->ifindex, j->o->ifname, prog_fd, &j->att[dir]))
 		return -1;
 	j->attached_new[dir] = true;
 	return 0;
@@ -339,9 +376,10 @@ static void job_restore_attachments(struct job *j)
 
 static int job_attach(struct job *j)
 {
-	int xdp_fd = bpf_program__fd(j->skel->progs.texporter_xdp);
+	int xdp_fd = bpf_program__fd(job_xdp_single(j) ? j->skel->progs.texporter_xdp_single :
+							 j->skel->progs.texporter_xdp);
 	int tc_fd = bpf_program__fd(j->skel->progs.texporter_tc);
-	int ingress_fd = j->o->attach.ingress == INGRESS_XDP ? xdp_fd : tc_fd;
+	int ingress_fd = j->req.ingress == INGRESS_XDP ? xdp_fd : tc_fd;
 	int err = 0;
 
 	for (int dir = 0; dir < 2; dir++)
@@ -398,22 +436,26 @@ static void job_fill_meta(struct job *j, struct texporter_meta *m)
 	m->ranges = j->plan.in_use;
 	m->prefixes[TEXPORTER_IPV4] = (__u32)j->cfg.prefixes_per_family[TEXPORTER_IPV4];
 	m->prefixes[TEXPORTER_IPV6] = (__u32)j->cfg.prefixes_per_family[TEXPORTER_IPV6];
-	m->trie_entries = (__u32)j->trie.used;
+	m->trie_entries = (__u32)j->table.entries;
 	m->trie_used = (__u32)j->trie.used;
 	m->v4_root_bits = (__u16)j->trie.layout.v4_root_bits;
 	m->v6_second_bits = (__u16)j->trie.layout.v6_second_bits;
+	m->features = j->features | (j->table.split ? TEXPORTER_FEATURE_TABLE_SPLIT : 0);
 	m->changed_at = now;
 	m->config_hash = j->hash;
 	snprintf(m->ifname, sizeof(m->ifname), "%s", j->o->ifname);
 }
 
-static void job_report(const struct job *j, const char *what)
+static void job_report(const struct job *j, const char *what, const struct texporter_meta *m)
 {
-	printf("%s: %s: ingress %s, egress %s; %zu IPv4 + %zu IPv6 prefixes in %zu ranges\n",
+	char dataplane[96];
+
+	printf("%s: %s: ingress %s, egress %s; %zu IPv4 + %zu IPv6 prefixes in %zu ranges; %s\n",
 	       j->o->ifname, what, attach_describe(j->att[DIR_INGRESS].how),
 	       attach_describe(j->att[DIR_EGRESS].how),
 	       j->cfg.prefixes_per_family[TEXPORTER_IPV4],
-	       j->cfg.prefixes_per_family[TEXPORTER_IPV6], j->cfg.n_ranges);
+	       j->cfg.prefixes_per_family[TEXPORTER_IPV6], j->cfg.n_ranges,
+	       attach_describe_dataplane(m, dataplane, sizeof(dataplane)));
 	fflush(stdout);
 }
 
@@ -487,7 +529,7 @@ static int job_run(struct job *j)
 	if (job_unchanged(j)) {
 		j->att[DIR_INGRESS] = j->cur.att[DIR_INGRESS];
 		j->att[DIR_EGRESS] = j->cur.att[DIR_EGRESS];
-		job_report(j, "unchanged");
+		job_report(j, "unchanged", &j->cur.meta);
 		return LOAD_EXIT_OK;
 	}
 	if (trie_build(&j->trie, &j->cfg, j->plan.ids, trie_choose_layout(&j->cfg))) {
@@ -496,15 +538,17 @@ static int job_run(struct job *j)
 		log_error("%s: cannot build the range table: %s", j->o->config_path, trie_strerror(err));
 		return err == E2BIG ? LOAD_EXIT_USAGE : LOAD_EXIT_FAILURE;
 	}
-	if (job_load_programs(j) || job_fill_trie(j) || job_open_tables(j) || job_commit(j))
+	if (kernel_create_table(j->trie.used, &j->table) || job_load_programs(j) ||
+	    job_fill_trie(j) || job_open_tables(j) || job_commit(j))
 		return LOAD_EXIT_FAILURE;
-	job_report(j, j->cur.loaded ? "reloaded" : "attached");
+	job_report(j, j->cur.loaded ? "reloaded" : "attached", &j->cur.meta);
 	return LOAD_EXIT_OK;
 }
 
 int load_run(const struct load_options *o)
 {
-	struct job j = { .o = o, .names_fd = -1, .meta_fd = -1, .old_prog = { -1, -1 } };
+	struct job j = { .o = o, .names_fd = -1, .meta_fd = -1, .old_prog = { -1, -1 },
+			 .table = { .fd = -1 } };
 	int rc;
 
 	log_route_libbpf();
@@ -521,6 +565,8 @@ int load_run(const struct load_options *o)
 			close(j.names_fd);
 	}
 	state_close(&j.cur);
+	if (j.table.fd >= 0)
+		close(j.table.fd);
 	texporter_bpf__destroy(j.skel);
 	trie_free(&j.trie);
 	ids_free(&j.plan);

@@ -81,10 +81,10 @@ static void print_maps(const struct state *s)
 	printf("  ranges: %u of %u ids (unmatched: \"%s\"); prefixes: ipv4 %u, ipv6 %u\n",
 	       m->ranges, m->capacity, s->names[0].name, m->prefixes[TEXPORTER_IPV4],
 	       m->prefixes[TEXPORTER_IPV6]);
-	printf("  counters: %u of %u slots used%s; trie: %u entries (%u KiB), first strides ipv4 %u, ipv6 16+%u\n",
+	printf("  counters: %u of %u slots used%s; trie: %u entries (%u KiB) in a map of %u KiB, first strides ipv4 %u, ipv6 16+%u\n",
 	       used, slots, s->carry_fd >= 0 ? " (plus carried totals)" : "", m->trie_used,
-	       m->trie_used / 256, m->v4_root_bits, m->v6_second_bits);
-	printf("  data plane: truncated %llu, malformed %llu, length mismatch %llu, ignored non-IP %llu\n",
+	       m->trie_used / 256, m->trie_entries / 256, m->v4_root_bits, m->v6_second_bits);
+	printf("  not counted: truncated %llu, malformed %llu, length mismatch %llu, ignored non-IP %llu\n",
 	       (unsigned long long)errs[TEXPORTER_ERR_TRUNCATED],
 	       (unsigned long long)errs[TEXPORTER_ERR_MALFORMED],
 	       (unsigned long long)errs[TEXPORTER_ERR_LENGTH],
@@ -93,7 +93,7 @@ static void print_maps(const struct state *s)
 
 static int status_interface(const char *root, const char *ifname)
 {
-	char dir[PATH_MAX], t1[32], t2[32];
+	char dir[PATH_MAX], t1[32], t2[32], dataplane[96];
 	struct state s;
 	int rc = LOAD_EXIT_OK;
 
@@ -107,6 +107,7 @@ static int status_interface(const char *root, const char *ifname)
 	}
 	printf("%s: ingress %s, egress %s\n", ifname, attach_describe(s.meta.ingress),
 	       attach_describe(s.meta.egress));
+	printf("  data plane: %s\n", attach_describe_dataplane(&s.meta, dataplane, sizeof(dataplane)));
 	print_interface_health(&s, ifname);
 	printf("  loaded: %s, last change: %s, reloads: %llu\n",
 	       format_time(s.meta.loaded_at, t1, sizeof(t1)),

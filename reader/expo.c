@@ -350,6 +350,29 @@ static void family_dataplane_errors(struct render *r)
 				     r->views[i].snap->errors[reasons[k].err]);
 }
 
+/* Which variant of the data plane the loader chose for this kernel. */
+static void family_dataplane_info(struct render *r)
+{
+	family_header(r, "texporter_dataplane_info", "gauge",
+		      "The data plane the loader built for this kernel: the XDP "
+		      "program (multi-buffer, single-buffer before Linux 5.18, "
+		      "none when ingress is tc) and the range table (one map "
+		      "element, or split into 4 MiB elements).");
+	for (size_t i = 0; i < r->n_views; i++) {
+		const struct texporter_meta *m = &r->views[i].snap->meta;
+		bool xdp = m->ingress == TEXPORTER_ATTACH_XDP_NATIVE ||
+			   m->ingress == TEXPORTER_ATTACH_XDP_GENERIC;
+		char extra[96];
+
+		snprintf(extra, sizeof(extra), ",xdp=\"%s\",range_table=\"%s\"",
+			 !xdp ? "none" :
+			 m->features & TEXPORTER_FEATURE_XDP_SINGLE_BUFFER ? "single-buffer" :
+									     "multi-buffer",
+			 m->features & TEXPORTER_FEATURE_TABLE_SPLIT ? "split" : "one-element");
+		sample_iface(r, "texporter_dataplane_info", &r->views[i], extra, 1);
+	}
+}
+
 static void family_prefixes(struct render *r)
 {
 	family_header(r, "texporter_prefixes", "gauge",
@@ -368,7 +391,8 @@ static void family_prefixes(struct render *r)
 static void family_trie(struct render *r)
 {
 	family_per_iface(r, "texporter_trie_entries", "gauge",
-			 "Capacity of the classification trie, in entries.",
+			 "Entries the range table's map holds (a split table "
+			 "rounds up to whole 4 MiB elements).",
 			 VALUE_TRIE_ENTRIES);
 	family_per_iface(r, "texporter_trie_entries_used", "gauge",
 			 "Trie entries the current classification table uses.",
@@ -431,6 +455,7 @@ void expo_render(const struct pins_snapshot *snap, enum expo_format format,
 			 "Counter slots that have counted at least one packet.",
 			 VALUE_COUNTER_SLOTS_USED);
 	family_dataplane_errors(&r);
+	family_dataplane_info(&r);
 	family_per_iface(&r, "texporter_ignored_frames_total", "counter",
 			 "Frames the data plane ignored because they are not "
 			 "IPv4 or IPv6.", VALUE_IGNORED);

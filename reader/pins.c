@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,19 +46,56 @@ struct iface_pins {
 /* Once the kernel refuses batch lookups, use per-key lookups for good. */
 static bool batch_unsupported;
 
+/* Whether this kernel keeps bpf(2) from processes without CAP_BPF: before
+ * 5.19, kernel.unprivileged_bpf_disabled refuses every command, even
+ * opening a pin read-only. Fills RELEASE and SYSCTL (its text, or "?"). */
+static bool unprivileged_bpf_refused(char *release, size_t rlen, char *sysctl,
+				     size_t slen)
+{
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+	FILE *f = fopen("/proc/sys/kernel/unprivileged_bpf_disabled", "re");
+
+	snprintf(sysctl, slen, "?");
+	if (f) {
+		if (!fgets(sysctl, (int)slen, f))
+			snprintf(sysctl, slen, "?");
+		sysctl[strcspn(sysctl, "\n")] = '\0';
+		fclose(f);
+	}
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	snprintf(release, rlen, "%s", u.release);
+	return (major < 5 || (major == 5 && minor < 19)) && strcmp(sysctl, "0") != 0;
+}
+
 static void describe_access_error(const char *path, int e, char *err,
 				  size_t errlen)
 {
+	char release[65], sysctl[16];
+
+	if (e == EPERM && unprivileged_bpf_refused(release, sizeof(release),
+						   sysctl, sizeof(sysctl))) {
+		snprintf(err, errlen,
+			 "cannot open %s: %s: Linux %s (before 5.19) lets no "
+			 "process without CAP_BPF use bpf(2), not even to read a "
+			 "pin, while kernel.unprivileged_bpf_disabled is set (it "
+			 "is %s). Fix: give texporter-read CAP_BPF as its only "
+			 "capability (systemd: the drop-in "
+			 "texporter-read-cap-bpf.conf, see docs/deployment.md; "
+			 "never CAP_SYS_ADMIN), or allow unprivileged BPF with "
+			 "sysctl kernel.unprivileged_bpf_disabled=0 (only while "
+			 "it is 2; 1 holds until reboot)",
+			 path, strerror(e), release, sysctl);
+		return;
+	}
 	snprintf(err, errlen,
 		 "cannot open %s: %s. The reader's user must be in the "
 		 "loader's --group group (pins are root:GROUP 0440 in a 0750 "
 		 "directory); on systemd systems /sys/fs/bpf itself is mode "
 		 "0700: run the reader from texporter-read@.service or make "
-		 "/sys/fs/bpf traversable%s",
-		 path, strerror(e),
-		 e == EPERM ? ". Kernels before 6.5 also need CAP_BPF to open "
-			      "pins when kernel.unprivileged_bpf_disabled is set"
-			    : "");
+		 "/sys/fs/bpf traversable",
+		 path, strerror(e));
 }
 
 static int pin_open(const char *root, const char *dir, const char *pin,

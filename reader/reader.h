@@ -28,7 +28,7 @@
 #define EXIT_USAGE 2
 
 /* Room for a failure message that names the object, the cause and the fix. */
-#define ERR_LEN 768
+#define ERR_LEN 1024
 
 /* ---- buf.c: one growable byte buffer; the exposition is rendered into one */
 

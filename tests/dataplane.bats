@@ -248,6 +248,25 @@ assert_ipv4_pings_counted() {
 	assert_equal "$(grep -c '^texporter_attach_info{' <<<"$output")" 2
 }
 
+@test "the data plane of kernels before 5.18 (single-buffer XDP, split range table) counts the same, native and generic" {
+	export TEXPORTER_FORCE_FALLBACKS=xdp-single,table-split
+	write_host_ranges
+	load_a
+	assert_output --partial "; xdp single-buffer, range table split in 1 element of 4 MiB"
+	assert_ipv4_pings_counted
+	assert_attached ingress xdp native
+	load_a --xdp-mode generic
+	tx_ping_b ipv6 3 200 # 3 x 248 L3 bytes each way
+	sendraw_b --count 4 --src "$IP4_B" --dst "$IP4_A" --l3-size 200 --vlan 100 --vlan 200
+	read_a
+	assert_attached ingress xdp generic
+	assert_series ipv4 lan peer 4 $((4 * 128))
+	assert_series ipv4 peer lan 8 $((4 * 128 + 4 * 200))
+	assert_series ipv6 lan peer 3 744
+	assert_series ipv6 peer lan 3 744
+	assert_no_dataplane_errors
+}
+
 # --- what reaches the parser ------------------------------------------------
 
 @test "802.1Q-tagged IPv4 and IPv6 frames are counted by their L3 size" {

@@ -363,6 +363,15 @@ jumbo_pings_counted_exactly() {
 	jumbo_pings_counted_exactly
 }
 
+@test "jumbo frames on a kernel without multi-buffer XDP are counted exactly by tc ingress, and the loader says why" {
+	set_mtu 9000
+	tx_write_config "$CONFIG" a="$IP4_A,$IP6_A" b="$IP4_B,$IP6_B"
+	TEXPORTER_FORCE_FALLBACKS=xdp-single load_a
+	assert_line --partial "MTU 9000 is above the 3506 bytes this kernel's XDP sees in one buffer"
+	assert_line --regexp "^$IF_A: attached: ingress tc \((tcx|legacy clsact)\), egress tc .*; range table in 1 element\$"
+	jumbo_pings_counted_exactly
+}
+
 @test "jumbo frames (MTU 9000 set after loading) are counted exactly, XDP multi-buffer" {
 	tx_write_config "$CONFIG" a="$IP4_A,$IP6_A" b="$IP4_B,$IP6_B"
 	load_a
@@ -788,6 +797,16 @@ detach_leaves_nothing() {
 }
 
 @test "IPv6 prefixes from /20 to /128, sparse and dense, classify like a longest-prefix match" {
+	ipv6_prefixes_classified_by_longest_match
+}
+
+@test "IPv6 prefixes classify the same in a split range table with the single-buffer XDP program" {
+	export TEXPORTER_FORCE_FALLBACKS=xdp-single,table-split
+	ipv6_prefixes_classified_by_longest_match
+	assert_equal "$(tx_metric texporter_dataplane_info "iface=\"$IF_A\",xdp=\"single-buffer\",range_table=\"split\"")" 1
+}
+
+ipv6_prefixes_classified_by_longest_match() {
 	# Below 2001:db8::/32 and 2001:db9:2::/48 more prefixes than one span
 	# node holds (16-bit nodes with span nodes below them); below
 	# 2001:db9::/32 a few (one span node); below 2001:dba:0:1::/64 a chain
@@ -831,6 +850,20 @@ detach_leaves_nothing() {
 }
 
 @test "the public range list loads and classifies traffic between its ranges by name" {
+	public_ranges_classified_by_name
+}
+
+@test "the public range list (an 11 MiB table) split into 4 MiB elements classifies the same" {
+	export TEXPORTER_FORCE_FALLBACKS=xdp-single,table-split
+	public_ranges_classified_by_name
+	run tx_load "$NS_A" --status -i "$IF_A"
+	assert_line "  data plane: xdp single-buffer, range table split in 3 elements of 4 MiB"
+	scrape
+	assert_equal "$(tx_metric texporter_dataplane_info "iface=\"$IF_A\",xdp=\"single-buffer\",range_table=\"split\"")" 1
+	assert_equal "$(tx_metric texporter_trie_entries "iface=\"$IF_A\"")" $((3 * 1048576))
+}
+
+public_ranges_classified_by_name() {
 	[[ -r $PUBLIC_RANGES ]] || skip "no public range list at $PUBLIC_RANGES"
 	local counts
 	counts=$("$PYTHON" "$TX_TOOLS/lpm.py" "$PUBLIC_RANGES" count)

@@ -162,6 +162,18 @@ tx_default_tc_mode() {
 	fi
 }
 
+# The data plane a load on this kernel builds for a small config with XDP
+# ingress, as texporter-load's one-line output ends.
+tx_default_dataplane() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$(uname -r)"
+	if ((major > 5 || (major == 5 && minor >= 18))); then
+		echo "xdp multi-buffer, range table in 1 element"
+	else
+		echo "xdp single-buffer, range table in 1 element"
+	fi
+}
+
 # One counter of an interface (rx_packets, rx_bytes, tx_packets, tx_bytes,
 # rx_dropped, tx_dropped), read through the namespace's /proc/net/dev:
 # /sys/class/net shows the root namespace's devices, whatever the caller's.

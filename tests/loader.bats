@@ -137,13 +137,13 @@ make_test_group() {
 @test "load prints one line saying what it attached and how" {
 	load_a
 	assert_success
-	assert_output "$IF_A: attached: ingress xdp (native), egress tc ($(tx_default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges"
+	assert_output "$IF_A: attached: ingress xdp (native), egress tc ($(tx_default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges; $(tx_default_dataplane)"
 }
 
 @test "load with --tc-mode legacy also prints only its one line" {
 	load_a --xdp-mode generic --tc-mode legacy
 	assert_success
-	assert_output "$IF_A: attached: ingress xdp (generic), egress tc (legacy clsact); 3 IPv4 + 1 IPv6 prefixes in 2 ranges"
+	assert_output "$IF_A: attached: ingress xdp (generic), egress tc (legacy clsact); 3 IPv4 + 1 IPv6 prefixes in 2 ranges; $(tx_default_dataplane)"
 }
 
 @test "load makes exactly one XDP and one TCX attachment on the interface" {
@@ -175,7 +175,7 @@ make_test_group() {
 	egress_link=$(pinned_link link_egress)
 	load_a
 	assert_success
-	assert_output "$IF_A: unchanged: ingress xdp (native), egress tc ($(tx_default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges"
+	assert_output "$IF_A: unchanged: ingress xdp (native), egress tc ($(tx_default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges; $(tx_default_dataplane)"
 	assert_equal "$(pinned_link link_ingress)" "$ingress_link"
 	assert_equal "$(pinned_link link_egress)" "$egress_link"
 	assert_equal "$(attachments)" "$before"

@@ -99,6 +99,9 @@ texporter_counters_slots_used{iface="eth0"} 4
 texporter_dataplane_errors_total{iface="eth0",reason="length"} 1
 texporter_dataplane_errors_total{iface="eth0",reason="malformed"} 0
 texporter_dataplane_errors_total{iface="eth0",reason="truncated"} 7
+# HELP texporter_dataplane_info The data plane the loader built for this kernel: the XDP program (multi-buffer, single-buffer before Linux 5.18, none when ingress is tc) and the range table (one map element, or split into 4 MiB elements).
+# TYPE texporter_dataplane_info gauge
+texporter_dataplane_info{iface="eth0",xdp="multi-buffer",range_table="one-element"} 1
 # HELP texporter_ignored_frames_total Frames the data plane ignored because they are not IPv4 or IPv6.
 # TYPE texporter_ignored_frames_total counter
 texporter_ignored_frames_total{iface="eth0"} 7
@@ -121,7 +124,7 @@ texporter_reloads_total{iface="eth0"} 2
 # HELP texporter_scrape_duration_seconds Time this scrape took to read the pins and render the metrics.
 # TYPE texporter_scrape_duration_seconds gauge
 texporter_scrape_duration_seconds DURATION
-# HELP texporter_trie_entries Capacity of the classification trie, in entries.
+# HELP texporter_trie_entries Entries the range table's map holds (a split table rounds up to whole 4 MiB elements).
 # TYPE texporter_trie_entries gauge
 texporter_trie_entries{iface="eth0"} 131328
 # HELP texporter_trie_entries_used Trie entries the current classification table uses.
@@ -411,6 +414,24 @@ texporter_attach_info{iface="a",direction="ingress",hook="xdp",mode="native"} 1
 texporter_attach_info{iface="b",direction="ingress",hook="tc",mode="tcx"} 1'
 }
 
+@test "dataplane info names the XDP program and the range table the loader chose" {
+	fixture <<'EOF'
+iface a
+meta ingress=1 egress=3 features=0
+iface b
+meta ingress=2 egress=4 features=3
+iface c
+meta ingress=4 egress=4 features=1
+iface d
+meta ingress=3 egress=3 features=2
+EOF
+	run read_pins_grep '^texporter_dataplane_info'
+	assert_output 'texporter_dataplane_info{iface="a",xdp="multi-buffer",range_table="one-element"} 1
+texporter_dataplane_info{iface="b",xdp="single-buffer",range_table="split"} 1
+texporter_dataplane_info{iface="c",xdp="none",range_table="one-element"} 1
+texporter_dataplane_info{iface="d",xdp="none",range_table="split"} 1'
+}
+
 @test "every loaded interface by default, only directories with a meta pin" {
 	fixture <<'EOF'
 iface veth1
@@ -692,7 +713,7 @@ import sys
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 print(sum(len(f.samples) for f in text_string_to_metric_families(open(sys.argv[1]).read())))' "$T/resp.body"
 	assert_success
-	assert_output 24
+	assert_output 25
 }
 
 @test "inetd: the text format when Accept prefers it or says nothing" {

@@ -420,7 +420,7 @@ scraper_stop() {
 
 	run load_a -f "$CFG/good.json"
 	assert_success
-	assert_output "$IF_A: unchanged: ingress xdp (native), egress tc (tcx); 2 IPv4 + 0 IPv6 prefixes in 2 ranges"
+	assert_output "$IF_A: unchanged: ingress xdp (native), egress tc (tcx); 2 IPv4 + 0 IPv6 prefixes in 2 ranges; $(tx_default_dataplane)"
 	assert_equal "$(link_ids ingress)" "$ingress"
 	assert_equal "$(link_ids egress)" "$egress"
 	assert_equal "$(state_snapshot)" "$before"

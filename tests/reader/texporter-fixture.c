@@ -9,8 +9,8 @@
  *                              later commands apply to it
  *   meta FIELD=VALUE...        set meta fields: magic layout seq capacity
  *                              ifindex ingress egress ranges prefixes4
- *                              prefixes6 trie_entries trie_used loaded_at
- *                              changed_at reloads config_hash ifname
+ *                              prefixes6 trie_entries trie_used features
+ *                              loaded_at changed_at reloads config_hash ifname
  *   name ID [TEXT]             set a name (C escapes: \n \t \\ \" \xHH);
  *                              no TEXT clears it
  *   count FAM SRC DST BYTES PACKETS [CPU]   add to one CPU's counter (FAM 4|6;
@@ -185,7 +185,7 @@ static void cmd_meta(char *args)
 		if (0) {}
 		FIELD(magic); FIELD(seq); FIELD(capacity); FIELD(ifindex);
 		FIELD(ingress); FIELD(egress); FIELD(ranges);
-		FIELD(trie_entries); FIELD(trie_used); FIELD(loaded_at);
+		FIELD(trie_entries); FIELD(trie_used); FIELD(features); FIELD(loaded_at);
 		FIELD(changed_at); FIELD(reloads); FIELD(config_hash);
 		else if (!strcmp(tok, "layout")) m.layout_version = v;
 		else if (!strcmp(tok, "prefixes4")) m.prefixes[0] = v;
