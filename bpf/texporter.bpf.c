@@ -90,42 +90,52 @@ static __always_inline void count_error(__u32 reason)
 }
 
 /* The trie as a walk reads it: its entries, and their number, read once
- * per packet into a register rather than from .rodata at every step. */
+ * per packet into a register rather than from .rodata at every step. A
+ * split table's entries are the element last looked up, which a walk
+ * mostly stays in (a path's nodes are built close together). */
 struct trie {
 	const __u32 *entries;
 	__u64 size;
+	__u32 element; /* split: which element entries is */
 };
 
-/* The element of a split table that holds entry INDEX: an array lookup
- * the verifier inlines (a bounds check and an add). */
-static __always_inline const __u32 *trie_chunk(__u64 index)
+/* Points TRIE at the element of a split table that holds entry INDEX,
+ * looking it up (an array lookup the verifier inlines) only when the walk
+ * moves to another element. Returns 0 when there is none. */
+static __always_inline int trie_chunk(struct trie *trie, __u64 index)
 {
 	__u32 element = (__u32)(index >> TEXPORTER_TRIE_CHUNK_SHIFT);
+	const __u32 *entries;
 
-	return bpf_map_lookup_elem(&ranges, &element);
+	if (element == trie->element)
+		return 1;
+	entries = bpf_map_lookup_elem(&ranges, &element);
+	if (!entries)
+		return 0;
+	trie->entries = entries;
+	trie->element = element;
+	return 1;
 }
 
 /* Entry INDEX of TRIE; the bound is what lets the verifier allow the load,
  * and never fails on a trie the loader built. */
-static __always_inline __u32 trie_entry(struct trie trie, __u64 index)
+static __always_inline __u32 trie_entry(struct trie *trie, __u64 index)
 {
-	if (trie_split) {
-		const __u32 *chunk = trie_chunk(index);
-
-		return chunk ? chunk[index & TEXPORTER_TRIE_CHUNK_MASK] : TEXPORTER_UNMATCHED_ID;
-	}
-	return index < trie.size ? trie.entries[index] : TEXPORTER_UNMATCHED_ID;
+	if (trie_split)
+		return trie_chunk(trie, index) ?
+			trie->entries[index & TEXPORTER_TRIE_CHUNK_MASK] : TEXPORTER_UNMATCHED_ID;
+	return index < trie->size ? trie->entries[index] : TEXPORTER_UNMATCHED_ID;
 }
 
 /* The entry for the next address BITS of array node ENTRY, whose flags are
  * FLAGS: one add on the path from one load to the next. */
-static __always_inline __u32 trie_array(struct trie trie, __u32 entry, __u32 flags, __u32 bits)
+static __always_inline __u32 trie_array(struct trie *trie, __u32 entry, __u32 flags, __u32 bits)
 {
 	return trie_entry(trie, (__u64)entry - flags + bits);
 }
 
 /* The value of span node ENTRY for KEY, the address bits it covers. */
-static __always_inline __u32 trie_span(struct trie trie, __u32 entry, __u32 key)
+static __always_inline __u32 trie_span(struct trie *trie, __u32 entry, __u32 key)
 {
 	__u64 first = (__u64)entry - (TEXPORTER_TRIE_CHILD | TEXPORTER_TRIE_SPAN);
 	const __u32 *node;
@@ -133,18 +143,18 @@ static __always_inline __u32 trie_span(struct trie trie, __u32 entry, __u32 key)
 	if (trie_split) {
 		/* Nodes start on multiples of 32: the whole node is in the
 		 * element, which the mask proves to the verifier. */
-		node = trie_chunk(first);
-		if (!node)
+		if (!trie_chunk(trie, first))
 			return TEXPORTER_UNMATCHED_ID;
-		node += first & (TEXPORTER_TRIE_CHUNK_MASK & ~(TEXPORTER_TRIE_SPAN_SIZE - 1));
+		node = trie->entries +
+		       (first & (TEXPORTER_TRIE_CHUNK_MASK & ~(TEXPORTER_TRIE_SPAN_SIZE - 1)));
 		return *texporter_trie_span_value(node, key);
 	}
-	if (first > trie.size - TEXPORTER_TRIE_SPAN_SIZE)
+	if (first > trie->size - TEXPORTER_TRIE_SPAN_SIZE)
 		return TEXPORTER_UNMATCHED_ID;
 	/* The node's address from the register just checked, which is what
 	 * the verifier knows the bound of (not one recomputed from ENTRY). */
 	asm volatile("" : "+r"(first));
-	node = trie.entries + first;
+	node = trie->entries + first;
 	return *texporter_trie_span_value(node, key);
 }
 
@@ -154,7 +164,7 @@ static __always_inline __u32 trie_leaf(__u32 entry)
 	return entry >> TEXPORTER_TRIE_LEAF_SHIFT;
 }
 
-static __always_inline __u32 classify_ipv4(struct trie trie, __be32 address)
+static __always_inline __u32 classify_ipv4(struct trie *trie, __be32 address)
 {
 	__u32 host = bpf_ntohl(address);
 	__u32 entry;
@@ -174,7 +184,7 @@ static __always_inline __u32 classify_ipv4(struct trie trie, __be32 address)
 	return trie_leaf(trie_array(trie, entry, TEXPORTER_TRIE_CHILD, host & 0xff));
 }
 
-static __always_inline __u32 classify_ipv6(struct trie trie, const struct in6_addr *address)
+static __always_inline __u32 classify_ipv6(struct trie *trie, const struct in6_addr *address)
 {
 	const __u32 wide = TEXPORTER_TRIE_CHILD | TEXPORTER_TRIE_WIDE;
 	__u32 word = bpf_ntohl(address->in6_u.u6_addr32[0]);
@@ -315,8 +325,8 @@ static __always_inline int parse_frame(struct frame *f)
 		f->family = TEXPORTER_IPV4;
 		f->l3_bytes = l3_length(f, bpf_ntohs(ip->tot_len));
 		if (trie.entries) {
-			f->src = classify_ipv4(trie, ip->saddr);
-			f->dst = classify_ipv4(trie, ip->daddr);
+			f->src = classify_ipv4(&trie, ip->saddr);
+			f->dst = classify_ipv4(&trie, ip->daddr);
 		}
 		return FRAME_IP;
 	}
@@ -332,8 +342,8 @@ static __always_inline int parse_frame(struct frame *f)
 		f->family = TEXPORTER_IPV6;
 		f->l3_bytes = l3_length(f, payload ? sizeof(*ip6) + payload : 0);
 		if (trie.entries) {
-			f->src = classify_ipv6(trie, &ip6->saddr);
-			f->dst = classify_ipv6(trie, &ip6->daddr);
+			f->src = classify_ipv6(&trie, &ip6->saddr);
+			f->dst = classify_ipv6(&trie, &ip6->daddr);
 		}
 		return FRAME_IP;
 	}
