@@ -6,13 +6,16 @@
  *   bench testrun --pins DIR --config FILE --label NAME --floor-obj FILE
  *                 --floor-if IFACE [--lpm-obj FILE --lpm-if IFACE]
  *                 [--rounds N] [--calls N] [--hit-rounds N] [--repeat N]
- *                 [--compare-pins DIR]
+ *                 [--compare-pins DIR] [--fallback-pins DIR]
  *       Per-packet cost of texporter's XDP and TC programs (found through
  *       the link pins in DIR) by BPF_PROG_TEST_RUN, beside a floor program
  *       that only returns and, optionally, a reference program doing two
  *       LPM-trie lookups, and optionally another texporter build loaded on
  *       another interface (--compare-pins: A/B of a data-plane change, both
- *       measured in the same rounds). Prints one "row" line per figure (tab-separated:
+ *       measured in the same rounds), and optionally the same build loaded
+ *       with the data plane of older kernels (--fallback-pins: single-buffer
+ *       XDP, split range table), also against texporter's own figures
+ *       ("fallback-vs" rows). Prints one "row" line per figure (tab-separated:
  *       row, section, config, case, program ns, floor ns, overhead ns: the
  *       median of the per-round differences).
  *   bench populate PIN_DIR CONFIG
@@ -588,7 +591,8 @@ static void cold_round(struct testrun *t, struct subject *s, int ns, int c, int 
 }
 
 /* Subjects: [0] texporter, [1] the floor, then references ("lpm-ref",
- * "compare"), each reported against the floor. */
+ * "compare", "fallback"), each reported against the floor; "fallback" also
+ * against texporter, as "fallback-vs" with texporter in the floor column. */
 static void print_rows(const struct testrun *t, const char *hook, const char *what,
 		       const char *kase, const struct subject *s, int ns, int c)
 {
@@ -602,6 +606,11 @@ static void print_rows(const struct testrun *t, const char *hook, const char *wh
 			 hook, what);
 		print_row(t, section, kase, hit ? s[k].hit[c] : s[k].cold[c],
 			  hit ? s[1].hit[c] : s[1].cold[c], hit ? t->hit_rounds : t->rounds);
+		if (strcmp(s[k].prefix, "fallback"))
+			continue;
+		snprintf(section, sizeof(section), "fallback-vs %s %s", hook, what);
+		print_row(t, section, kase, hit ? s[k].hit[c] : s[k].cold[c],
+			  hit ? s[0].hit[c] : s[0].cold[c], hit ? t->hit_rounds : t->rounds);
 	}
 }
 
@@ -742,10 +751,11 @@ static int cmd_testrun(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'R' },
 		{ "hit-rounds", required_argument, NULL, 'H' },
 		{ "compare-pins", required_argument, NULL, 'C' },
+		{ "fallback-pins", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pins = NULL, *config = NULL, *floor_obj = NULL, *floor_if = NULL;
-	const char *lpm_obj = NULL, *lpm_if = NULL, *compare = NULL;
+	const char *lpm_obj = NULL, *lpm_if = NULL, *compare = NULL, *fallback = NULL;
 	struct testrun t = { .label = "config", .rounds = 21, .hit_rounds = 101, .calls = 40000,
 			     .repeat = 20000, .rng = 0x7e57 };
 	struct bpf_object *floor, *lpm = NULL;
@@ -766,6 +776,7 @@ static int cmd_testrun(int argc, char **argv)
 		case 'R': t.repeat = (__u32)atoi(optarg); break;
 		case 'H': t.hit_rounds = atoi(optarg); break;
 		case 'C': compare = optarg; break;
+		case 'B': fallback = optarg; break;
 		default: return 2;
 		}
 	}
@@ -781,7 +792,8 @@ static int cmd_testrun(int argc, char **argv)
 	read_meta(pins, &t.meta);
 	t.frames = malloc((size_t)t.calls * FRAME_MAX);
 	t.lengths = malloc((size_t)t.calls * sizeof(*t.lengths));
-	t.times = malloc((size_t)t.calls * 5 * sizeof(*t.times));
+	/* One column per subject (at most 5), one for robust_mean's scratch. */
+	t.times = malloc((size_t)t.calls * 6 * sizeof(*t.times));
 	if (!t.frames || !t.lengths || !t.times)
 		die("out of memory");
 
@@ -798,11 +810,11 @@ static int cmd_testrun(int argc, char **argv)
 	pin_to_cpu();
 
 	{
-		struct subject xdp[4] = {
+		struct subject xdp[5] = {
 			{ .prefix = "", .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_INGRESS), .xdp = true },
 			{ .prefix = "floor", .fd = object_prog(floor, "floor_xdp"), .xdp = true },
 		};
-		struct subject tc[3] = {
+		struct subject tc[4] = {
 			{ .prefix = "", .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_EGRESS) },
 			{ .prefix = "floor", .fd = object_prog(floor, "floor_tc") },
 		};
@@ -816,6 +828,12 @@ static int cmd_testrun(int argc, char **argv)
 						      .fd = prog_of_link(compare, TEXPORTER_PIN_LINK_INGRESS) };
 			tc[nt++] = (struct subject){ .prefix = "compare",
 						     .fd = prog_of_link(compare, TEXPORTER_PIN_LINK_EGRESS) };
+		}
+		if (fallback) {
+			xdp[nx++] = (struct subject){ .prefix = "fallback", .xdp = true,
+						      .fd = prog_of_link(fallback, TEXPORTER_PIN_LINK_INGRESS) };
+			tc[nt++] = (struct subject){ .prefix = "fallback",
+						     .fd = prog_of_link(fallback, TEXPORTER_PIN_LINK_EGRESS) };
 		}
 		testrun_hook(&t, "xdp", xdp, nx);
 		testrun_hook(&t, "tc", tc, nt);
