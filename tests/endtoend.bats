@@ -230,7 +230,8 @@ as_nobody() {
 		shift
 	done
 	shift
-	setpriv --reuid=nobody "${opts[@]}" --inh-caps=-all --bounding-set=-all "$@"
+	# shellcheck disable=SC2046 # the options, one word each
+	setpriv --reuid=nobody "${opts[@]}" $(tx_reader_caps) "$@"
 }
 
 # A temporary group for the pins, in E2E_GROUP/E2E_GID; teardown removes it.
@@ -352,7 +353,18 @@ assert_pins_for_group() {
 
 # --- unprivileged -------------------------------------------------------------
 
-@test "nobody in the loader's --group reads real pins without capabilities, exactly; without the group it is told the fix" {
+@test "before 5.19 with unprivileged BPF disabled, a reader without CAP_BPF is told the kernel, the sysctl and both fixes" {
+	tx_kernel_needs_cap_bpf ||
+		skip "Linux $(uname -r), unprivileged_bpf_disabled=$(cat /proc/sys/kernel/unprivileged_bpf_disabled): readers need no capability here"
+	make_group
+	load_a --group "$E2E_GROUP"
+	run setpriv --reuid=nobody --regid=nogroup --groups="$E2E_GID" --inh-caps=-all --bounding-set=-all \
+		-- "$READER" --pin-root "$PIN_ROOT"
+	assert_failure 1
+	assert_output "texporter-read: error: cannot open $PIN_ROOT/$IF_A/meta: Operation not permitted: Linux $(uname -r) (before 5.19) lets no process without CAP_BPF use bpf(2), not even to read a pin, while kernel.unprivileged_bpf_disabled is set (it is $(cat /proc/sys/kernel/unprivileged_bpf_disabled)). Fix: give texporter-read CAP_BPF as its only capability (systemd: the drop-in texporter-read-cap-bpf.conf, see docs/deployment.md; never CAP_SYS_ADMIN), or allow unprivileged BPF with sysctl kernel.unprivileged_bpf_disabled=0 (only while it is 2; 1 holds until reboot)"
+}
+
+@test "nobody in the loader's --group reads real pins exactly with no capability (CAP_BPF alone before 5.19); without the group it is told the fix" {
 	make_group
 	load_a --group "$E2E_GROUP"
 	send_pings

@@ -174,6 +174,26 @@ tx_default_dataplane() {
 	fi
 }
 
+# Whether this kernel lets no process without CAP_BPF use bpf(2), not even
+# to open a pin read-only: before 5.19, while
+# kernel.unprivileged_bpf_disabled is set.
+tx_kernel_needs_cap_bpf() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$(uname -r)"
+	((major < 5 || (major == 5 && minor < 19))) &&
+		[[ $(cat /proc/sys/kernel/unprivileged_bpf_disabled) != 0 ]]
+}
+
+# setpriv's capability options for an unprivileged reader on this kernel:
+# none, or CAP_BPF alone where tx_kernel_needs_cap_bpf.
+tx_reader_caps() {
+	if tx_kernel_needs_cap_bpf; then
+		echo --inh-caps=-all,+bpf --ambient-caps=+bpf --bounding-set=-all,+bpf
+	else
+		echo --inh-caps=-all --bounding-set=-all
+	fi
+}
+
 # One counter of an interface (rx_packets, rx_bytes, tx_packets, tx_bytes,
 # rx_dropped, tx_dropped), read through the namespace's /proc/net/dev:
 # /sys/class/net shows the root namespace's devices, whatever the caller's.

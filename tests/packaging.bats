@@ -75,6 +75,21 @@ assert_config_untouched() {
 	awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || fail "exposure $score > 2.0"
 }
 
+@test "with the CAP_BPF drop-in of kernels before 5.19 the reader keeps CAP_BPF alone and stays rated at most 2.0" {
+	need systemd-analyze
+	local unit=$BATS_TEST_TMPDIR/texporter-read@.service
+	# The drop-in's settings after the unit's, as systemd applies them.
+	cat "$TX_REPO/systemd/texporter-read@.service" "$TX_REPO/systemd/texporter-read-cap-bpf.conf" >"$unit"
+	run systemd-analyze security --offline=yes --no-pager "$unit"
+	assert_success
+	assert_line --regexp '^✗ CapabilityBoundingSet=~CAP_BPF +'
+	refute_line --regexp '^✗ CapabilityBoundingSet=~CAP_(SYS_ADMIN|NET_ADMIN|SYS_PTRACE|DAC_)'
+	local score
+	score=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p' <<<"$output")
+	[ -n "$score" ]
+	awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || fail "exposure $score > 2.0"
+}
+
 @test "the units load, reload and detach with the same interface and pin root" {
 	local unit=$TX_REPO/systemd/texporter-load@.service
 	grep -qx 'ExecStart=/usr/sbin/texporter-load -i %I -f ${TEXPORTER_CONFIG} --pin-root ${TEXPORTER_PIN_ROOT} $TEXPORTER_LOAD_OPTS' "$unit"
@@ -272,6 +287,7 @@ json.dump(ranges, open(sys.argv[1], "w"))' "$ETC/static.json"
 	644 ./usr/share/doc/texporter/architecture.md
 	644 ./usr/share/doc/texporter/deployment.md
 	644 ./usr/share/doc/texporter/examples/inetd.conf
+	644 ./usr/share/doc/texporter/examples/texporter-read-cap-bpf.conf
 	644 ./usr/share/doc/texporter/examples/texporter-read.xinetd
 	644 ./usr/share/doc/texporter/examples/texporter.cron
 	644 ./usr/share/doc/texporter/grafana-dashboard.json
@@ -384,6 +400,7 @@ build_deb() {
 	-rw-r--r-- root/root ./usr/share/doc/texporter/copyright
 	-rw-r--r-- root/root ./usr/share/doc/texporter/deployment.md
 	-rw-r--r-- root/root ./usr/share/doc/texporter/examples/inetd.conf
+	-rw-r--r-- root/root ./usr/share/doc/texporter/examples/texporter-read-cap-bpf.conf
 	-rw-r--r-- root/root ./usr/share/doc/texporter/examples/texporter-read.xinetd
 	-rw-r--r-- root/root ./usr/share/doc/texporter/examples/texporter.cron
 	-rw-r--r-- root/root ./usr/share/doc/texporter/grafana-dashboard.json
