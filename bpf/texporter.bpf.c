@@ -97,6 +97,7 @@ struct trie {
 	const __u32 *entries;
 	__u64 size;
 	__u32 element; /* split: which element entries is */
+	int split;     /* a constant in each copy of the walk: see classify() */
 };
 
 /* Points TRIE at the element of a split table that holds entry INDEX,
@@ -121,7 +122,7 @@ static __always_inline int trie_chunk(struct trie *trie, __u64 index)
  * and never fails on a trie the loader built. */
 static __always_inline __u32 trie_entry(struct trie *trie, __u64 index)
 {
-	if (trie_split)
+	if (trie->split)
 		return trie_chunk(trie, index) ?
 			trie->entries[index & TEXPORTER_TRIE_CHUNK_MASK] : TEXPORTER_UNMATCHED_ID;
 	return index < trie->size ? trie->entries[index] : TEXPORTER_UNMATCHED_ID;
@@ -140,7 +141,7 @@ static __always_inline __u32 trie_span(struct trie *trie, __u32 entry, __u32 key
 	__u64 first = (__u64)entry - (TEXPORTER_TRIE_CHILD | TEXPORTER_TRIE_SPAN);
 	const __u32 *node;
 
-	if (trie_split) {
+	if (trie->split) {
 		/* Nodes start on multiples of 32: the whole node is in the
 		 * element, which the mask proves to the verifier. */
 		if (!trie_chunk(trie, first))
@@ -304,15 +305,47 @@ static __always_inline __u32 l3_length(const struct frame *f, __u32 claimed)
  * answer is the enum texporter_error reason it is not counted. */
 #define FRAME_IP (-1)
 
-/* Returns FRAME_IP, or the enum texporter_error reason the frame is not
- * counted as traffic. */
-static __always_inline int parse_frame(struct frame *f)
+/* Sets f->src and f->dst from the IP header at L3 with a walk built for
+ * one shape of the table: SPLIT is a constant in each of the two copies
+ * parse_frame makes, so the copy the loaded table does not use is dead
+ * code the verifier removes, and the one-element walk pays nothing for
+ * the split one. */
+static __always_inline void classify(struct frame *f, const void *l3, int split)
 {
 	__u32 zero = 0;
 	struct trie trie = {
 		.entries = bpf_map_lookup_elem(&ranges, &zero), /* never NULL */
 		.size = trie_entries,
+		.split = split,
 	};
+
+	if (!trie.entries)
+		return;
+	if (f->family == TEXPORTER_IPV4) {
+		const struct iphdr *ip = l3;
+
+		f->src = classify_ipv4(&trie, ip->saddr);
+		f->dst = classify_ipv4(&trie, ip->daddr);
+	} else {
+		const struct ipv6hdr *ip6 = l3;
+
+		f->src = classify_ipv6(&trie, &ip6->saddr);
+		f->dst = classify_ipv6(&trie, &ip6->daddr);
+	}
+}
+
+static __always_inline void classify_frame(struct frame *f, const void *l3)
+{
+	if (trie_split)
+		classify(f, l3, 1);
+	else
+		classify(f, l3, 0);
+}
+
+/* Returns FRAME_IP, or the enum texporter_error reason the frame is not
+ * counted as traffic. */
+static __always_inline int parse_frame(struct frame *f)
+{
 	__u16 proto = parse_ethernet(f);
 
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -324,10 +357,7 @@ static __always_inline int parse_frame(struct frame *f)
 			return TEXPORTER_ERR_MALFORMED;
 		f->family = TEXPORTER_IPV4;
 		f->l3_bytes = l3_length(f, bpf_ntohs(ip->tot_len));
-		if (trie.entries) {
-			f->src = classify_ipv4(&trie, ip->saddr);
-			f->dst = classify_ipv4(&trie, ip->daddr);
-		}
+		classify_frame(f, ip);
 		return FRAME_IP;
 	}
 	if (proto == bpf_htons(ETH_P_IPV6)) {
@@ -341,10 +371,7 @@ static __always_inline int parse_frame(struct frame *f)
 		payload = bpf_ntohs(ip6->payload_len);
 		f->family = TEXPORTER_IPV6;
 		f->l3_bytes = l3_length(f, payload ? sizeof(*ip6) + payload : 0);
-		if (trie.entries) {
-			f->src = classify_ipv6(&trie, &ip6->saddr);
-			f->dst = classify_ipv6(&trie, &ip6->daddr);
-		}
+		classify_frame(f, ip6);
 		return FRAME_IP;
 	}
 	if (proto == 0)
