@@ -90,42 +90,49 @@ static __always_inline void count_error(__u32 reason)
 }
 
 /* The trie as a walk reads it: its entries, and their number, read once
- * per packet into a register rather than from .rodata at every step. A
- * split table's entries are the element last looked up, which a walk
- * mostly stays in (a path's nodes are built close together). */
+ * per packet into a register rather than from .rodata at every step. In a
+ * split table, entries and size are the element the walk is in, which
+ * starts at entry base; the walk mostly stays there (a path's nodes are
+ * built close together), and looks another element up only when it
+ * leaves. */
 struct trie {
 	const __u32 *entries;
 	__u64 size;
-	__u32 element; /* split: which element entries is */
-	int split;     /* a constant in each copy of the walk: see classify() */
+	__u64 base;
+	int split; /* a constant in each copy of the walk: see classify() */
 };
 
-/* Points TRIE at the element of a split table that holds entry INDEX,
- * looking it up (an array lookup the verifier inlines) only when the walk
- * moves to another element. Returns 0 when there is none. */
-static __always_inline int trie_chunk(struct trie *trie, __u64 index)
+/* Moves TRIE to the element of a split table that holds entry INDEX, by
+ * an array lookup the verifier inlines. Returns 0 when there is none. */
+static __always_inline int trie_move(struct trie *trie, __u64 index)
 {
 	__u32 element = (__u32)(index >> TEXPORTER_TRIE_CHUNK_SHIFT);
-	const __u32 *entries;
+	const __u32 *entries = bpf_map_lookup_elem(&ranges, &element);
 
-	if (element == trie->element)
-		return 1;
-	entries = bpf_map_lookup_elem(&ranges, &element);
 	if (!entries)
 		return 0;
 	trie->entries = entries;
-	trie->element = element;
+	trie->base = (__u64)element << TEXPORTER_TRIE_CHUNK_SHIFT;
 	return 1;
 }
 
-/* Entry INDEX of TRIE; the bound is what lets the verifier allow the load,
- * and never fails on a trie the loader built. */
+/* Entry INDEX of TRIE. The bound is what lets the verifier allow the load;
+ * in a one-element table it never fails on a trie the loader built, in a
+ * split one it fails when the walk leaves the element it is in. */
 static __always_inline __u32 trie_entry(struct trie *trie, __u64 index)
 {
+	__u64 off = index - trie->base;
+
+	/* Keep clang from turning the compare below into one on what OFF was
+	 * computed from (address < 2^28 for address >> 8 < 2^20), whose
+	 * bound the verifier would not carry over to OFF. */
 	if (trie->split)
-		return trie_chunk(trie, index) ?
-			trie->entries[index & TEXPORTER_TRIE_CHUNK_MASK] : TEXPORTER_UNMATCHED_ID;
-	return index < trie->size ? trie->entries[index] : TEXPORTER_UNMATCHED_ID;
+		asm volatile("" : "+r"(off));
+	if (off < trie->size)
+		return trie->entries[off];
+	if (!trie->split || !trie_move(trie, index))
+		return TEXPORTER_UNMATCHED_ID;
+	return trie->entries[index & TEXPORTER_TRIE_CHUNK_MASK];
 }
 
 /* The entry for the next address BITS of array node ENTRY, whose flags are
@@ -135,28 +142,23 @@ static __always_inline __u32 trie_array(struct trie *trie, __u32 entry, __u32 fl
 	return trie_entry(trie, (__u64)entry - flags + bits);
 }
 
-/* The value of span node ENTRY for KEY, the address bits it covers. */
+/* The value of span node ENTRY for KEY, the address bits it covers. Nodes
+ * start on multiples of 32, so a node is all in one element of a split
+ * table, which the mask proves to the verifier. */
 static __always_inline __u32 trie_span(struct trie *trie, __u32 entry, __u32 key)
 {
 	__u64 first = (__u64)entry - (TEXPORTER_TRIE_CHILD | TEXPORTER_TRIE_SPAN);
-	const __u32 *node;
+	__u64 off = first - trie->base;
 
-	if (trie->split) {
-		/* Nodes start on multiples of 32: the whole node is in the
-		 * element, which the mask proves to the verifier. */
-		if (!trie_chunk(trie, first))
+	if (off > trie->size - TEXPORTER_TRIE_SPAN_SIZE) {
+		if (!trie->split || !trie_move(trie, first))
 			return TEXPORTER_UNMATCHED_ID;
-		node = trie->entries +
-		       (first & (TEXPORTER_TRIE_CHUNK_MASK & ~(TEXPORTER_TRIE_SPAN_SIZE - 1)));
-		return *texporter_trie_span_value(node, key);
+		off = first & (TEXPORTER_TRIE_CHUNK_MASK & ~(TEXPORTER_TRIE_SPAN_SIZE - 1));
 	}
-	if (first > trie->size - TEXPORTER_TRIE_SPAN_SIZE)
-		return TEXPORTER_UNMATCHED_ID;
 	/* The node's address from the register just checked, which is what
 	 * the verifier knows the bound of (not one recomputed from ENTRY). */
-	asm volatile("" : "+r"(first));
-	node = trie->entries + first;
-	return *texporter_trie_span_value(node, key);
+	asm volatile("" : "+r"(off));
+	return *texporter_trie_span_value(trie->entries + off, key);
 }
 
 /* The range id of a leaf. */
@@ -315,7 +317,7 @@ static __always_inline void classify(struct frame *f, const void *l3, int split)
 	__u32 zero = 0;
 	struct trie trie = {
 		.entries = bpf_map_lookup_elem(&ranges, &zero), /* never NULL */
-		.size = trie_entries,
+		.size = split ? TEXPORTER_TRIE_CHUNK_ENTRIES : trie_entries,
 		.split = split,
 	};
 

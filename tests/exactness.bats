@@ -849,6 +849,50 @@ ipv6_prefixes_classified_by_longest_match() {
 	assert_equal "$(metric_sum texporter_captured_packets_total)" 90
 }
 
+@test "IPv4 prefixes below 24,576 /16s (a 2^24-entry root, 64 MiB) classify like a longest-prefix match, one element and split" {
+	# /24s in 25,000 distinct /16s make the loader take the 24-bit IPv4
+	# root; /28s and /32s below some of them need nodes under it.
+	"$PYTHON" - "$CONFIG" <<-'EOF'
+	import json, sys
+	names = ["n%d" % k for k in range(5)]
+	ranges = {name: [] for name in names}
+	for i in range(25000):
+	    a, b = 1 + i // 256, i % 256
+	    ranges[names[i % 5]].append("%d.%d.7.0/24" % (a, b))
+	    if i % 50 == 0:
+	        ranges[names[(i + 1) % 5]].append("%d.%d.7.32/28" % (a, b))
+	        ranges[names[(i + 2) % 5]].append("%d.%d.7.33" % (a, b))
+	json.dump([{"name": n, "ipv4": p} for n, p in ranges.items()], open(sys.argv[1], "w"))
+	EOF
+	local forced
+	for forced in "" xdp-single,table-split; do
+		TEXPORTER_FORCE_FALLBACKS=$forced ipv4_classified_by_longest_match
+		tx_load "$NS_A" -i "$IF_A" --detach >/dev/null
+	done
+}
+
+# 60 addresses inside CONFIG's prefixes, named by Python's longest match; one
+# frame each from B to an address in no range, 64 + 4i bytes.
+ipv4_classified_by_longest_match() {
+	load_a
+	run tx_load "$NS_A" --status -i "$IF_A"
+	assert_line --regexp '^  counters: .*first strides ipv4 24, '
+	local address name i=0
+	local -A packets=() bytes=()
+	while read -r address name; do
+		sendraw_from_b --src "$address" --dst 198.51.100.1 --l3-size $((64 + 4 * i))
+		packets[$name]=$((${packets[$name]:-0} + 1))
+		bytes[$name]=$((${bytes[$name]:-0} + 64 + 4 * i))
+		i=$((i + 1))
+	done < <("$PYTHON" "$TX_TOOLS/lpm.py" "$CONFIG" sample 60 11)
+	assert_equal "$i" 60
+	scrape
+	for name in "${!packets[@]}"; do
+		assert_counted ipv4 "$name" other "${packets[$name]}" "${bytes[$name]}"
+	done
+	assert_equal "$(metric_sum texporter_captured_packets_total)" 60
+}
+
 @test "the public range list loads and classifies traffic between its ranges by name" {
 	public_ranges_classified_by_name
 }
