@@ -358,8 +358,13 @@ jumbo_pings_counted_exactly() {
 	tx_write_config "$CONFIG" a="$IP4_A,$IP6_A" b="$IP4_B,$IP6_B"
 	load_a
 	# Native XDP on a veth: a 9014-byte frame does not fit one page, so XDP
-	# gets it as a multi-buffer frame.
-	assert_output --partial "ingress xdp (native)"
+	# gets it as a multi-buffer frame. Kernels before 5.18 have no such
+	# frames: there the loader counts ingress with tc.
+	if [[ $(tx_default_dataplane) == "xdp multi-buffer"* ]]; then
+		assert_output --partial "ingress xdp (native)"
+	else
+		assert_line --regexp "^$IF_A: attached: ingress tc \((tcx|legacy clsact)\), "
+	fi
 	jumbo_pings_counted_exactly
 }
 
