@@ -834,24 +834,28 @@ ipv6_prefixes_classified_by_longest_match() {
 	]
 	EOF
 	load_a
-	# 90 addresses inside the prefixes (each prefix at least once), named by
-	# Python's longest match; one frame each from B, 80 + 8i bytes, to an
-	# address in no range.
-	local address name
+	# 90 addresses: each prefix at least once.
+	sampled_addresses_counted_by_longest_match ipv6 90 7 3fff::1 80 8
+}
+
+# N addresses inside CONFIG's prefixes (lpm.py sample N SEED), named by
+# Python's longest match; one frame each from B to DST, an address in no
+# range, of BASE + STEP x i bytes: counted under (name, other), exactly.
+sampled_addresses_counted_by_longest_match() {
+	local family=$1 n=$2 seed=$3 dst=$4 base=$5 step=$6 address name i=0
 	local -A packets=() bytes=()
-	i=0
 	while read -r address name; do
-		sendraw_from_b --src "$address" --dst 3fff::1 --l3-size $((80 + 8 * i))
+		sendraw_from_b --src "$address" --dst "$dst" --l3-size $((base + step * i))
 		packets[$name]=$((${packets[$name]:-0} + 1))
-		bytes[$name]=$((${bytes[$name]:-0} + 80 + 8 * i))
+		bytes[$name]=$((${bytes[$name]:-0} + base + step * i))
 		i=$((i + 1))
-	done < <("$PYTHON" "$TX_TOOLS/lpm.py" "$CONFIG" sample 90 7)
-	assert_equal "$i" 90
+	done < <("$PYTHON" "$TX_TOOLS/lpm.py" "$CONFIG" sample "$n" "$seed")
+	assert_equal "$i" "$n"
 	scrape
 	for name in "${!packets[@]}"; do
-		assert_counted ipv6 "$name" other "${packets[$name]}" "${bytes[$name]}"
+		assert_counted "$family" "$name" other "${packets[$name]}" "${bytes[$name]}"
 	done
-	assert_equal "$(metric_sum texporter_captured_packets_total)" 90
+	assert_equal "$(metric_sum texporter_captured_packets_total)" "$n"
 }
 
 @test "IPv4 prefixes below 24,576 /16s (a 2^24-entry root, 64 MiB) classify like a longest-prefix match, one element and split" {
@@ -871,31 +875,13 @@ ipv6_prefixes_classified_by_longest_match() {
 	EOF
 	local forced
 	for forced in "" xdp-single,table-split; do
-		TEXPORTER_FORCE_FALLBACKS=$forced ipv4_classified_by_longest_match
+		export TEXPORTER_FORCE_FALLBACKS=$forced
+		load_a
+		run tx_load "$NS_A" --status -i "$IF_A"
+		assert_line --regexp '^  counters: .*first strides ipv4 24, '
+		sampled_addresses_counted_by_longest_match ipv4 60 11 198.51.100.1 64 4
 		tx_load "$NS_A" -i "$IF_A" --detach >/dev/null
 	done
-}
-
-# 60 addresses inside CONFIG's prefixes, named by Python's longest match; one
-# frame each from B to an address in no range, 64 + 4i bytes.
-ipv4_classified_by_longest_match() {
-	load_a
-	run tx_load "$NS_A" --status -i "$IF_A"
-	assert_line --regexp '^  counters: .*first strides ipv4 24, '
-	local address name i=0
-	local -A packets=() bytes=()
-	while read -r address name; do
-		sendraw_from_b --src "$address" --dst 198.51.100.1 --l3-size $((64 + 4 * i))
-		packets[$name]=$((${packets[$name]:-0} + 1))
-		bytes[$name]=$((${bytes[$name]:-0} + 64 + 4 * i))
-		i=$((i + 1))
-	done < <("$PYTHON" "$TX_TOOLS/lpm.py" "$CONFIG" sample 60 11)
-	assert_equal "$i" 60
-	scrape
-	for name in "${!packets[@]}"; do
-		assert_counted ipv4 "$name" other "${packets[$name]}" "${bytes[$name]}"
-	done
-	assert_equal "$(metric_sum texporter_captured_packets_total)" 60
 }
 
 @test "the public range list loads and classifies traffic between its ranges by name" {
