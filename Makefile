@@ -61,6 +61,8 @@ deps:
 ## check    build, then run the Bats suite as root (prints "N passed, N failed, N skipped")
 check: all
 	tests/run
+## check-kernels  build, then run the core tests in QEMU on Debian's kernels: bullseye (5.10),
+##          bookworm (6.1), trixie (6.12), sid (root; KERNELS="bullseye sid" to choose)
 
 ## run      load on IFACE (default: a demo veth pair) with the bundled config, print metrics (root)
 ## run-stop detach what `make run` loaded
@@ -108,3 +110,4 @@ check-asan:
 	$(MAKE) BUILD=$(BUILD)/asan CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" all
 	BUILD=$(BUILD)/asan ASAN_OPTIONS=detect_leaks=1 tests/run $(ASAN_TESTS)
 include tests/bench/bench.mk
+include tests/kernels/kernels.mk
