@@ -132,6 +132,10 @@ static __always_inline __u32 trie_entry(struct trie *trie, __u64 index)
 		return trie->entries[off];
 	if (!trie->split || !trie_move(trie, index))
 		return TEXPORTER_UNMATCHED_ID;
+	/* The mask is the verifier's bound: keep clang from dropping it where
+	 * it knows INDEX is small (a root entry), which older verifiers do not
+	 * (they lose the bounds of a byte-swapped address). */
+	asm volatile("" : "+r"(index));
 	return trie->entries[index & TEXPORTER_TRIE_CHUNK_MASK];
 }
 
@@ -153,6 +157,7 @@ static __always_inline __u32 trie_span(struct trie *trie, __u32 entry, __u32 key
 	if (off > trie->size - TEXPORTER_TRIE_SPAN_SIZE) {
 		if (!trie->split || !trie_move(trie, first))
 			return TEXPORTER_UNMATCHED_ID;
+		asm volatile("" : "+r"(first)); /* keep the mask: see trie_entry() */
 		off = first & (TEXPORTER_TRIE_CHUNK_MASK & ~(TEXPORTER_TRIE_SPAN_SIZE - 1));
 	}
 	/* The node's address from the register just checked, which is what

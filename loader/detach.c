@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* --detach: the links go with their pins (nothing else holds them), legacy
- * filters are deleted, then the pin directory. Leaves nothing behind. */
+/* --detach: the links are taken off their hooks (their pins would take
+ * them along, but not at once on every kernel), legacy filters are
+ * deleted, then the pin directory. Leaves nothing behind. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,13 @@
 #include "log.h"
 #include "pins.h"
 #include "state.h"
+
+static void detach_links(const struct state *s)
+{
+	for (int dir = 0; dir < 2; dir++)
+		if (s->att[dir].link_fd >= 0)
+			attach_detach_link(s->att[dir].link_fd);
+}
 
 static void detach_legacy_filters(const struct state *s, const char *ifname)
 {
@@ -42,8 +50,10 @@ int detach_run(const struct load_options *o)
 	lock = pins_lock(o->pin_root);
 	if (lock < 0)
 		return LOAD_EXIT_FAILURE;
-	if (state_open(&s, dir) == 0 && s.loaded)
+	if (state_open(&s, dir) == 0 && s.loaded) {
+		detach_links(&s);
 		detach_legacy_filters(&s, o->ifname);
+	}
 	state_close(&s); /* drop our references before the pins go */
 	if (pins_remove_dir(dir))
 		rc = LOAD_EXIT_FAILURE;

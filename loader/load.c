@@ -165,9 +165,12 @@ static int job_load_programs(struct job *j)
 	skel->rodata->v6_second_bits = j->trie.layout.v6_second_bits;
 	skel->rodata->trie_entries = (__u32)j->trie.used;
 	skel->rodata->trie_split = j->table.split;
-	/* One XDP program is loaded: the other would not load on every kernel. */
-	bpf_program__set_autoload(skel->progs.texporter_xdp, !job_xdp_single(j));
-	bpf_program__set_autoload(skel->progs.texporter_xdp_single, job_xdp_single(j));
+	/* At most one XDP program is loaded: the other would not load on
+	 * every kernel, and with tc ingress neither is needed. */
+	bpf_program__set_autoload(skel->progs.texporter_xdp,
+				  j->req.ingress == INGRESS_XDP && !job_xdp_single(j));
+	bpf_program__set_autoload(skel->progs.texporter_xdp_single,
+				  j->req.ingress == INGRESS_XDP && job_xdp_single(j));
 	if (bpf_map__reuse_fd(skel->maps.ranges, j->table.fd) ||
 	    bpf_map__set_max_entries(skel->maps.counters,
 				     TEXPORTER_FAMILY_COUNT * j->capacity * j->capacity) ||
@@ -317,8 +320,10 @@ static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
 			attach_remove_legacy(dir, j->ifindex, j->o->ifname);
 		if (pins_path(path, j->cur.dir, link_pins[dir]) == 0)
 			unlink(path);
-		if (cur->link_fd >= 0)
+		if (cur->link_fd >= 0) {
+			attach_detach_link(cur->link_fd);
 			close(cur->link_fd);
+		}
 		cur->link_fd = -1;
 		j->removed_old[dir] = true;
 	}

@@ -208,7 +208,11 @@ make_test_group() {
 	assert_success
 	local ids
 	mapfile -t ids < <(attached_ids)
-	assert_equal "${#ids[@]}" 3 # XDP prog, TCX prog and link
+	if [[ $(tx_default_tc_mode) == tcx ]]; then
+		assert_equal "${#ids[@]}" 3 # XDP prog, TCX prog and link
+	else
+		assert_equal "${#ids[@]}" 2 # XDP prog, legacy tc prog
+	fi
 	assert_objects_exist "${ids[@]}"
 	run tx_load "$NS_A" -i "$IF_A" --detach
 	assert_success
