@@ -126,16 +126,16 @@ static int job_prepare(struct job *j)
 {
 	if (config_load(j->o->config_path, &j->cfg) ||
 	    config_check_unmatched_name(&j->cfg, j->o->config_path, j->o->unmatched))
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	if (resolve_group(j->o, &j->gid))
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	j->ifindex = (int)if_nametoindex(j->o->ifname);
 	if (!j->ifindex) {
 		log_error("interface %s not found: %s", j->o->ifname, strerror(errno));
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
 	job_choose_dataplane(j);
-	return LOAD_EXIT_OK;
+	return EXIT_OK;
 }
 
 static bool job_unchanged(const struct job *j)
@@ -513,14 +513,14 @@ static int job_run(struct job *j)
 	char dir[PATH_MAX];
 	int rc = job_prepare(j);
 
-	if (rc != LOAD_EXIT_OK)
+	if (rc != EXIT_OK)
 		return rc;
 	if (pins_prepare_root(j->o->pin_root) || pins_lock(j->o->pin_root) < 0)
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	if (pins_path(dir, j->o->pin_root, j->o->ifname) || state_open(&j->cur, dir))
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	if (ids_plan(&j->plan, j->cur.loaded ? j->cur.names : NULL, &j->cfg, j->o->unmatched))
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	j->capacity = ids_capacity_for(j->plan.highest);
 	if (j->cur.loaded && j->capacity < j->cur.meta.capacity)
 		j->capacity = j->cur.meta.capacity; /* never shrink: counters stay put */
@@ -530,19 +530,19 @@ static int job_run(struct job *j)
 		j->att[DIR_INGRESS] = j->cur.att[DIR_INGRESS];
 		j->att[DIR_EGRESS] = j->cur.att[DIR_EGRESS];
 		job_report(j, "unchanged", &j->cur.meta);
-		return LOAD_EXIT_OK;
+		return EXIT_OK;
 	}
 	if (trie_build(&j->trie, &j->cfg, j->plan.ids, trie_choose_layout(&j->cfg))) {
 		int err = errno;
 
 		log_error("%s: cannot build the range table: %s", j->o->config_path, trie_strerror(err));
-		return err == E2BIG ? LOAD_EXIT_USAGE : LOAD_EXIT_FAILURE;
+		return err == E2BIG ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	if (kernel_create_table(j->trie.used, &j->table) || job_load_programs(j) ||
 	    job_fill_trie(j) || job_open_tables(j) || job_commit(j))
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	job_report(j, j->cur.loaded ? "reloaded" : "attached", &j->cur.meta);
-	return LOAD_EXIT_OK;
+	return EXIT_OK;
 }
 
 int load_run(const struct load_options *o)

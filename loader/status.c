@@ -95,15 +95,15 @@ static int status_interface(const char *root, const char *ifname)
 {
 	char dir[PATH_MAX], t1[32], t2[32], dataplane[96];
 	struct state s;
-	int rc = LOAD_EXIT_OK;
+	int rc = EXIT_OK;
 
 	if (pins_path(dir, root, ifname) || !pins_dir_exists(dir)) {
 		printf("%s: not loaded\n", ifname);
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
 	if (state_open(&s, dir) || !s.loaded) {
 		state_close(&s);
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
 	printf("%s: ingress %s, egress %s\n", ifname, attach_describe(s.meta.ingress),
 	       attach_describe(s.meta.egress));
@@ -121,7 +121,7 @@ int status_run(const struct load_options *o)
 {
 	DIR *d;
 	struct dirent *de;
-	int rc = LOAD_EXIT_OK, seen = 0;
+	int rc = EXIT_OK, seen = 0;
 
 	if (o->ifname)
 		return status_interface(o->pin_root, o->ifname);
@@ -129,16 +129,16 @@ int status_run(const struct load_options *o)
 	if (!d) {
 		if (errno == ENOENT) {
 			printf("nothing loaded (no %s)\n", o->pin_root);
-			return LOAD_EXIT_OK;
+			return EXIT_OK;
 		}
 		log_error("cannot open %s: %s", o->pin_root, strerror(errno));
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
 			continue;
-		if (status_interface(o->pin_root, de->d_name) != LOAD_EXIT_OK)
-			rc = LOAD_EXIT_FAILURE;
+		if (status_interface(o->pin_root, de->d_name) != EXIT_OK)
+			rc = EXIT_RUNTIME;
 		seen++;
 	}
 	closedir(d);

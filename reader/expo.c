@@ -12,6 +12,7 @@
 #include "reader.h"
 
 #include "log.h"
+#include "version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,11 +197,11 @@ static void family_build_info(struct render *r)
 	family_header(r, "texporter_build_info", "gauge",
 		      "Version and revision of texporter-read.");
 	buf_add_str(r->out, "texporter_build_info{version=\"");
-	buf_add_label_value(r->out, TEXPORTER_VERSION,
-			    strlen(TEXPORTER_VERSION));
+	buf_add_label_value(r->out, texporter_version,
+			    strlen(texporter_version));
 	buf_add_str(r->out, "\",revision=\"");
-	buf_add_label_value(r->out, TEXPORTER_REVISION,
-			    strlen(TEXPORTER_REVISION));
+	buf_add_label_value(r->out, texporter_revision,
+			    strlen(texporter_revision));
 	buf_add_str(r->out, "\"} 1\n");
 }
 

@@ -12,20 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cli.h"
 #include "texporter.h"
-
-/* The Makefile passes both; a bare compiler run still builds. */
-#ifndef TEXPORTER_VERSION
-#define TEXPORTER_VERSION "unknown"
-#endif
-#ifndef TEXPORTER_REVISION
-#define TEXPORTER_REVISION "unknown"
-#endif
-
-/* Exit codes, as documented in --help and texporter-read(8). */
-#define EXIT_OK 0
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
 
 /* Room for a failure message that names the object, the cause and the fix. */
 #define ERR_LEN 1024
@@ -220,7 +208,7 @@ int serve_inetd(const struct scrape_config *cfg);
 int serve_listen(const char *addr, const struct scrape_config *cfg);
 /* Same, on an inherited listening socket (systemd Accept=no). */
 int serve_listen_fd(int fd, const struct scrape_config *cfg);
-/* Checks the syntax of a --listen argument; -1 with a message if bad. */
+/* Checks the syntax of a --listen argument; -1 with the reason in err. */
 int listen_addr_check(const char *addr, char *err, size_t errlen);
 
 /* ---- textfile.c */

@@ -11,12 +11,12 @@ load '/usr/lib/bats/bats-assert/load'
 
 setup_file() {
 	export ROOT_DIR="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-	export READER="$ROOT_DIR/build/texporter-read"
-	export FIXTURE="$BATS_FILE_TMPDIR/texporter-fixture"
+	BUILD=${BUILD:-build}
+	[[ $BUILD == /* ]] || BUILD=$ROOT_DIR/$BUILD
+	export READER="$BUILD/texporter-read"
+	export FIXTURE="$BUILD/tests/texporter-fixture"
 	export CLIENT="$ROOT_DIR/tests/reader/http-client.py"
-	make -C "$ROOT_DIR" build/texporter-read >/dev/null
-	cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$ROOT_DIR/bpf" \
-		-o "$FIXTURE" "$ROOT_DIR/tests/reader/texporter-fixture.c" -lbpf
+	make -C "$ROOT_DIR" --no-print-directory BUILD="$BUILD" "$READER" "$FIXTURE" >/dev/null
 }
 
 setup() {
@@ -245,23 +245,28 @@ start_server() {
 @test "usage errors exit 2 and point to --help" {
 	run "$READER" --no-such-option
 	assert_failure 2
-	assert_line "Try 'texporter-read --help' for more information."
+	assert_output "texporter-read: error: unknown option \"--no-such-option\"
+Try 'texporter-read --help' for more information."
+
+	run "$READER" --textfile
+	assert_failure 2
+	assert_line --index 0 "texporter-read: error: --textfile needs a value"
 
 	run "$READER" --inetd --textfile "$T/x.prom"
 	assert_failure 2
-	assert_output "texporter-read: --inetd, --listen and --textfile exclude each other
+	assert_output "texporter-read: error: --inetd, --listen and --textfile exclude each other
 Try 'texporter-read --help' for more information."
 
 	run "$READER" --listen 1:2:3
 	assert_failure 2
-	assert_line --index 0 "texporter-read: bad --listen address '1:2:3': write an IPv6 address in brackets, as [::1]:2112"
+	assert_line --index 0 "texporter-read: error: --listen: bad value \"1:2:3\": write an IPv6 address in brackets, as [::1]:2112"
 
 	run "$READER" --listen 127.0.0.1:70000
 	assert_failure 2
 
 	run "$READER" -l loud
 	assert_failure 2
-	assert_line --index 0 "texporter-read: unknown log level 'loud' (use trace, debug, info, warn, error, fatal or panic)"
+	assert_line --index 0 "texporter-read: error: --log-level: bad value \"loud\": use trace, debug, info, warn, error, fatal or panic"
 
 	run "$READER" -i ../etc
 	assert_failure 2

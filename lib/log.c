@@ -34,11 +34,6 @@ int log_level_parse(const char *text)
 	return -1;
 }
 
-enum log_level log_get_level(void)
-{
-	return log_threshold;
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
