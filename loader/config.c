@@ -38,7 +38,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "hash.h"
 #include "log.h"
+#include "utf8.h"
 
 /* Messages printed per kind (errors, warnings) before the rest are only
  * counted: enough to fix a file, not enough to flood a terminal. */
@@ -52,9 +54,6 @@
 #define CONFIG_QUOTE_BYTES 64
 /* Worst case: every shown byte escaped as \xNN, plus quotes, "..." and NUL. */
 #define CONFIG_QUOTE_LEN (CONFIG_QUOTE_BYTES * 4 + 8)
-
-#define FNV1A_OFFSET 0xcbf29ce484222325ULL
-#define FNV1A_PRIME 0x100000001b3ULL
 
 static const char *const family_key[TEXPORTER_FAMILY_COUNT] = {
 	[TEXPORTER_IPV4] = "ipv4",
@@ -200,51 +199,7 @@ static const char *config_json_type(const cJSON *item)
 	return "an invalid value";
 }
 
-/* ---- UTF-8 and quoting --------------------------------------------------- */
-
-/* Length of the UTF-8 sequence at S (at most LEFT bytes), its code point in
- * *CP; 0 if the bytes are not well-formed UTF-8. Overlong forms, surrogates
- * and values above U+10FFFF are not, so a name has one spelling only. */
-static size_t utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
-{
-	static const uint32_t min_value[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t n;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min_value[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* C0, DEL and C1: the Unicode control characters (category Cc). */
-static bool utf8_is_control(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
-}
+/* ---- quoting --------------------------------------------------- */
 
 struct config_text {
 	char *buf;
@@ -1036,17 +991,6 @@ static void config_drop_repeats(struct config_build *b)
 }
 
 /* ---- the result ------------------------------------------------------------- */
-
-static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		hash ^= p[i];
-		hash *= FNV1A_PRIME;
-	}
-	return hash;
-}
 
 /* The hash must change only when what texporter counts changes. Ranges get
  * stable ids by name, so neither the order of ranges in the file nor the

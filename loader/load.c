@@ -28,6 +28,7 @@
 #include "grow.h"
 #include "ids.h"
 #include "kernel.h"
+#include "hash.h"
 #include "log.h"
 #include "pins.h"
 #include "state.h"
@@ -58,17 +59,6 @@ struct job {
 	int names_fd, meta_fd; /* the cur ones on reload, new ones on a first load */
 };
 
-static __u64 fnv1a(__u64 hash, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		hash ^= p[i];
-		hash *= 0x100000001b3ULL;
-	}
-	return hash;
-}
-
 /* The config, every option that shapes the result of a load, the data
  * plane chosen for this kernel and the BPF object itself: after an
  * upgrade, reloading the same config installs the new programs. */
@@ -76,7 +66,7 @@ static __u64 job_hash(const struct job *j)
 {
 	size_t object_size;
 	const void *object = texporter_bpf__elf_bytes(&object_size);
-	__u64 h = fnv1a(0xcbf29ce484222325ULL, &j->cfg.hash, sizeof(j->cfg.hash));
+	__u64 h = fnv1a(FNV1A_OFFSET, &j->cfg.hash, sizeof(j->cfg.hash));
 
 	h = fnv1a(h, object, object_size);
 
@@ -170,7 +160,7 @@ static int job_load_programs(struct job *j)
 	bpf_program__set_autoload(skel->progs.texporter_xdp_single, job_xdp_single(j));
 	if (bpf_map__reuse_fd(skel->maps.ranges, j->table.fd) ||
 	    bpf_map__set_max_entries(skel->maps.counters,
-				     TEXPORTER_FAMILY_COUNT * j->capacity * j->capacity) ||
+				     texporter_counter_slots(j->capacity)) ||
 	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.counters_fd)) ||
 	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.errors_fd))) {
 		log_error("cannot prepare the BPF maps: %s", strerror(errno));

@@ -69,7 +69,7 @@ static void print_interface_health(const struct state *s, const char *ifname)
 static void print_maps(const struct state *s)
 {
 	const struct texporter_meta *m = &s->meta;
-	__u32 slots = TEXPORTER_FAMILY_COUNT * m->capacity * m->capacity;
+	__u32 slots = texporter_counter_slots(m->capacity);
 	__u64 errs[TEXPORTER_ERR_COUNT], pair[2];
 	__u32 used = 0;
 

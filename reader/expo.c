@@ -35,7 +35,6 @@ struct render {
 	struct iface_view *views;
 	size_t n_views;
 	struct buf arena; /* escaped label values */
-	bool failed;
 };
 
 static const char *const family_labels[TEXPORTER_FAMILY_COUNT] = {
@@ -296,7 +295,7 @@ static uint64_t iface_value(const struct iface_snapshot *s, enum iface_value whi
 
 	switch (which) {
 	case VALUE_COUNTER_SLOTS:
-		return 2ull * m->capacity * m->capacity;
+		return texporter_counter_slots(m->capacity);
 	case VALUE_COUNTER_SLOTS_USED:
 		return s->slots_used;
 	case VALUE_LAST_CHANGE:

@@ -390,7 +390,7 @@ static bool meta_moved(int fd, __u32 seq)
 
 static int iface_alloc(struct iface_snapshot *s, __u32 capacity)
 {
-	size_t slots = 2 * (size_t)capacity * capacity;
+	size_t slots = texporter_counter_slots(capacity);
 
 	free(s->names);
 	free(s->counters);
@@ -423,7 +423,7 @@ static enum read_result iface_read_once(const char *root,
 		goto out;
 	seq = meta.seq;
 	cap = meta.capacity;
-	slots = 2 * cap * cap;
+	slots = texporter_counter_slots(cap);
 
 	if (pin_open(root, s->dir, TEXPORTER_PIN_NAMES, false, &p.names, err,
 		     errlen) ||
@@ -483,7 +483,7 @@ out:
 
 static void iface_finish(struct iface_snapshot *s)
 {
-	size_t slots = 2 * (size_t)s->meta.capacity * s->meta.capacity;
+	size_t slots = texporter_counter_slots(s->meta.capacity);
 	size_t n = strnlen(s->meta.ifname, sizeof(s->meta.ifname));
 
 	s->slots_used = 0;

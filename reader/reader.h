@@ -79,7 +79,8 @@ struct iface_snapshot {
 	char label[256]; /* iface label: meta.ifname, or dir if that is empty */
 	struct texporter_meta meta;
 	struct texporter_name *names;       /* meta.capacity entries */
-	struct texporter_counter *counters; /* 2 * capacity^2, CPUs summed, carry added */
+	struct texporter_counter *counters; /* texporter_counter_slots(capacity),
+					     * CPUs summed, carry added */
 	uint64_t errors[TEXPORTER_ERR_COUNT];
 	uint64_t slots_used; /* counter slots with packets > 0 */
 };
