@@ -10,7 +10,7 @@
 
 #include "load.h"
 #include "log.h"
-#include "pins.h"
+#include "pindir.h"
 #include "state.h"
 
 static void detach_legacy_filters(const struct state *s, const char *ifname)
@@ -31,21 +31,21 @@ int detach_run(const struct load_options *o)
 	struct state s;
 	int lock, rc = EXIT_OK;
 
-	if (pins_path(dir, o->pin_root, o->ifname)) {
+	if (pindir_path(dir, o->pin_root, o->ifname)) {
 		log_error("pin path too long: %s/%s", o->pin_root, o->ifname);
 		return EXIT_USAGE;
 	}
-	if (!pins_dir_exists(dir)) {
+	if (!pindir_exists(dir)) {
 		printf("%s: nothing loaded (no %s)\n", o->ifname, dir);
 		return EXIT_OK;
 	}
-	lock = pins_lock(o->pin_root);
+	lock = pindir_lock(o->pin_root);
 	if (lock < 0)
 		return EXIT_RUNTIME;
 	if (state_open(&s, dir) == 0 && s.loaded)
 		detach_legacy_filters(&s, o->ifname);
 	state_close(&s); /* drop our references before the pins go */
-	if (pins_remove_dir(dir))
+	if (pindir_remove(dir))
 		rc = EXIT_RUNTIME;
 	else
 		printf("%s: detached\n", o->ifname);

@@ -9,7 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
-#include "pins.h"
+#include "pindir.h"
 
 int wait_for_running_programs(void)
 {
@@ -41,8 +41,8 @@ static int read_old_totals(const struct state *cur, struct texporter_counter *to
 	__u64 sum[2];
 
 	for (__u32 k = 0; k < slots; k++) {
-		if (state_sum_percpu(cur->counters_fd, k, sum, 2) ||
-		    (cur->carry_fd >= 0 && bpf_map_lookup_elem(cur->carry_fd, &k, &carry))) {
+		if (percpu_lookup_sum(cur->pins.counters, k, sum, 2) ||
+		    (cur->pins.carry >= 0 && bpf_map_lookup_elem(cur->pins.carry, &k, &carry))) {
 			log_error("cannot read the counters of %s: %s", cur->dir, strerror(errno));
 			return -1;
 		}
@@ -96,7 +96,7 @@ int grow_carry(const struct state *cur, __u32 new_capacity)
 	}
 	if (read_old_totals(cur, totals) ||
 	    write_carry(carry_fd, totals, cur->names, old_capacity, new_capacity) ||
-	    pins_replace(carry_fd, cur->dir, TEXPORTER_PIN_CARRY))
+	    pindir_replace(carry_fd, cur->dir, TEXPORTER_PIN_CARRY))
 		goto out;
 	log_info("%s: counter map grown from %u to %u range ids", cur->dir, old_capacity,
 		 new_capacity);

@@ -30,7 +30,7 @@
 #include "kernel.h"
 #include "hash.h"
 #include "log.h"
-#include "pins.h"
+#include "pindir.h"
 #include "state.h"
 #include "texporter.skel.h"
 #include "trie.h"
@@ -161,8 +161,8 @@ static int job_load_programs(struct job *j)
 	if (bpf_map__reuse_fd(skel->maps.ranges, j->table.fd) ||
 	    bpf_map__set_max_entries(skel->maps.counters,
 				     texporter_counter_slots(j->capacity)) ||
-	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.counters_fd)) ||
-	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.errors_fd))) {
+	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.pins.counters)) ||
+	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.pins.errors))) {
 		log_error("cannot prepare the BPF maps: %s", strerror(errno));
 		return -1;
 	}
@@ -207,8 +207,8 @@ static int create_map(enum bpf_map_type type, const char *name, __u32 value_size
 static int job_open_tables(struct job *j)
 {
 	if (j->cur.loaded) {
-		j->meta_fd = j->cur.meta_fd;
-		j->names_fd = j->cur.names_fd;
+		j->meta_fd = j->cur.pins.meta;
+		j->names_fd = j->cur.pins.names;
 		return 0;
 	}
 	j->meta_fd = create_map(BPF_MAP_TYPE_ARRAY, "texporter_meta", sizeof(struct texporter_meta), 1);
@@ -249,7 +249,7 @@ static int clear_id_slots(int fd, size_t value_size, __u32 capacity, __u32 id)
 static int job_add_names(struct job *j)
 {
 	int counters_fd = bpf_map__fd(j->skel->maps.counters);
-	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)state_ncpus();
+	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)percpu_ncpus();
 	bool maps_fresh = !j->cur.loaded || j->grow;
 
 	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
@@ -259,8 +259,8 @@ static int job_add_names(struct job *j)
 			continue;
 		if (!maps_fresh &&
 		    (clear_id_slots(counters_fd, percpu_size, j->capacity, id) ||
-		     (j->cur.carry_fd >= 0 &&
-		      clear_id_slots(j->cur.carry_fd, sizeof(struct texporter_counter), j->capacity, id))))
+		     (j->cur.pins.carry >= 0 &&
+		      clear_id_slots(j->cur.pins.carry, sizeof(struct texporter_counter), j->capacity, id))))
 			return -1;
 		if (state_write_name(j->names_fd, id, &j->plan.names[id]))
 			return -1;
@@ -305,7 +305,7 @@ static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
 
 		if (cur->how == TEXPORTER_ATTACH_TC_LEGACY && (int)j->cur.meta.ifindex == j->ifindex)
 			attach_remove_legacy(dir, j->ifindex, j->o->ifname);
-		if (pins_path(path, j->cur.dir, link_pins[dir]) == 0)
+		if (pindir_path(path, j->cur.dir, link_pins[dir]) == 0)
 			unlink(path);
 		if (cur->link_fd >= 0)
 			close(cur->link_fd);
@@ -345,7 +345,7 @@ static void job_reattach_old(struct job *j, enum direction dir)
 		return;
 	}
 	if (back.link_fd >= 0) {
-		pins_replace(back.link_fd, j->cur.dir, link_pins[dir]);
+		pindir_replace(back.link_fd, j->cur.dir, link_pins[dir]);
 		close(back.link_fd);
 	}
 	log_info("%s: kept %s", j->o->ifname, attach_describe(back.how));
@@ -390,19 +390,19 @@ static int job_pin(struct job *j)
 {
 	const char *dir = j->cur.dir;
 
-	if (pins_replace(bpf_map__fd(j->skel->maps.ranges), dir, TEXPORTER_PIN_RANGES))
+	if (pindir_replace(bpf_map__fd(j->skel->maps.ranges), dir, TEXPORTER_PIN_RANGES))
 		return -1;
 	if (!j->cur.loaded &&
-	    (pins_replace(j->meta_fd, dir, TEXPORTER_PIN_META) ||
-	     pins_replace(j->names_fd, dir, TEXPORTER_PIN_NAMES) ||
-	     pins_replace(bpf_map__fd(j->skel->maps.errors), dir, TEXPORTER_PIN_ERRORS)))
+	    (pindir_replace(j->meta_fd, dir, TEXPORTER_PIN_META) ||
+	     pindir_replace(j->names_fd, dir, TEXPORTER_PIN_NAMES) ||
+	     pindir_replace(bpf_map__fd(j->skel->maps.errors), dir, TEXPORTER_PIN_ERRORS)))
 		return -1;
 	if ((!j->cur.loaded || j->grow) &&
-	    pins_replace(bpf_map__fd(j->skel->maps.counters), dir, TEXPORTER_PIN_COUNTERS))
+	    pindir_replace(bpf_map__fd(j->skel->maps.counters), dir, TEXPORTER_PIN_COUNTERS))
 		return -1;
 	for (int d = 0; d < 2; d++)
 		if (j->attached_new[d] && j->att[d].link_fd >= 0 &&
-		    pins_replace(j->att[d].link_fd, dir, link_pins[d]))
+		    pindir_replace(j->att[d].link_fd, dir, link_pins[d]))
 			return -1;
 	return 0;
 }
@@ -472,9 +472,9 @@ static int job_commit(struct job *j)
 	if (job_pin(j))
 		goto fail;
 	job_fill_meta(j, m);
-	j->cur.meta_fd = j->meta_fd;
+	j->cur.pins.meta = j->meta_fd;
 	m->seq += fresh ? 0 : 1;
-	if (state_write_meta(&j->cur) || pins_set_owner(j->cur.dir, j->gid))
+	if (state_write_meta(&j->cur) || pindir_set_owner(j->cur.dir, j->gid))
 		goto fail;
 	return 0;
 undo:
@@ -490,7 +490,7 @@ undo:
 fail:
 	if (fresh) {
 		job_undo_new_attachments(j);
-		pins_remove_dir(j->cur.dir);
+		pindir_remove(j->cur.dir);
 	} else {
 		m->seq += m->seq & 1;
 		state_write_meta(&j->cur);
@@ -505,9 +505,9 @@ static int job_run(struct job *j)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (pins_prepare_root(j->o->pin_root) || pins_lock(j->o->pin_root) < 0)
+	if (pindir_prepare_root(j->o->pin_root) || pindir_lock(j->o->pin_root) < 0)
 		return EXIT_RUNTIME;
-	if (pins_path(dir, j->o->pin_root, j->o->ifname) || state_open(&j->cur, dir))
+	if (pindir_path(dir, j->o->pin_root, j->o->ifname) || state_open(&j->cur, dir))
 		return EXIT_RUNTIME;
 	if (ids_plan(&j->plan, j->cur.loaded ? j->cur.names : NULL, &j->cfg, j->o->unmatched))
 		return EXIT_USAGE;
@@ -549,7 +549,7 @@ int load_run(const struct load_options *o)
 		if (j.att[d].link_fd >= 0 && j.att[d].link_fd != j.cur.att[d].link_fd)
 			close(j.att[d].link_fd);
 	if (!j.cur.loaded) {
-		if (j.meta_fd >= 0 && j.meta_fd != j.cur.meta_fd)
+		if (j.meta_fd >= 0 && j.meta_fd != j.cur.pins.meta)
 			close(j.meta_fd);
 		if (j.names_fd >= 0)
 			close(j.names_fd);

@@ -2,7 +2,7 @@
 /*
  * texporter-read internals, one section per source file. main.c reads
  * top-down: options -> one of the modes (stdout, textfile, inetd, listen),
- * each of which calls scrape() = pins_read() + expo_render().
+ * each of which calls scrape() = snapshot_read() + expo_render().
  */
 #ifndef TEXPORTER_READER_H
 #define TEXPORTER_READER_H
@@ -71,7 +71,7 @@ static inline size_t format_u64(char *out, uint64_t value)
 int64_t now_ms(void);
 int64_t now_ns(void);
 
-/* ---- pins.c: walk the pin root, open pins read-only, read a consistent
+/* ---- snapshot.c: walk the pin root, open pins read-only, read a consistent
  * snapshot of each interface (meta.seq is a seqlock written by the loader) */
 
 struct iface_snapshot {
@@ -97,9 +97,9 @@ struct scrape_config {
 };
 
 /* Fills snap; on failure returns -1 with the reason (path, cause, fix) in err. */
-int pins_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
+int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	      char *err, size_t errlen);
-void pins_snapshot_free(struct pins_snapshot *snap);
+void snapshot_free(struct pins_snapshot *snap);
 
 /* ---- expo.c: render the exposition */
 

@@ -490,7 +490,7 @@ meta layout=2
 EOF
 	run read_pins
 	assert_failure 1
-	assert_output "texporter-read: error: pin eth0/meta has layout version 2, this reader reads version 1: install matching texporter-load and texporter-read"
+	assert_output "texporter-read: error: pin eth0/meta has layout version 2, this texporter reads version 1: install matching texporter-load and texporter-read, or detach with the texporter-load that loaded it"
 
 	fixture <<'EOF'
 iface eth0
