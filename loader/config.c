@@ -23,23 +23,22 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "cidr.h"
 #include "hash.h"
 #include "log.h"
+#include "readfile.h"
+#include "reason.h"
 #include "utf8.h"
 
 /* Messages printed per kind (errors, warnings) before the rest are only
@@ -55,25 +54,9 @@
 /* Worst case: every shown byte escaped as \xNN, plus quotes, "..." and NUL. */
 #define CONFIG_QUOTE_LEN (CONFIG_QUOTE_BYTES * 4 + 8)
 
-static const char *const family_key[TEXPORTER_FAMILY_COUNT] = {
-	[TEXPORTER_IPV4] = "ipv4",
-	[TEXPORTER_IPV6] = "ipv6",
-};
-static const char *const family_label[TEXPORTER_FAMILY_COUNT] = {
-	[TEXPORTER_IPV4] = "IPv4",
-	[TEXPORTER_IPV6] = "IPv6",
-};
 static const char *const family_example[TEXPORTER_FAMILY_COUNT] = {
 	[TEXPORTER_IPV4] = "192.0.2.0/24",
 	[TEXPORTER_IPV6] = "2001:db8::/32",
-};
-static const int family_af[TEXPORTER_FAMILY_COUNT] = {
-	[TEXPORTER_IPV4] = AF_INET,
-	[TEXPORTER_IPV6] = AF_INET6,
-};
-static const unsigned family_bits[TEXPORTER_FAMILY_COUNT] = {
-	[TEXPORTER_IPV4] = 32,
-	[TEXPORTER_IPV6] = 128,
 };
 
 /* The keys of a range object; the lists follow the order of the families. */
@@ -165,21 +148,6 @@ static void config_report_overflow(const struct config_report *rep)
 	if (rep->errors > CONFIG_REPORT_CAP)
 		log_error("%s: ... and %zu more errors", rep->path,
 			  rep->errors - CONFIG_REPORT_CAP);
-}
-
-/* Writes a reason into WHY (which may be NULL) and returns -1, so a check
- * can fail in one statement. */
-__attribute__((format(printf, 3, 4)))
-static int config_reason(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || why_len == 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 static const char *config_json_type(const cJSON *item)
@@ -274,18 +242,18 @@ int config_check_name(const char *name, char *why, size_t why_len)
 	size_t n;
 
 	if (len == 0)
-		return config_reason(why, why_len, "is empty");
+		return reason(why, why_len, "is empty");
 	if (len >= TEXPORTER_NAME_LEN)
-		return config_reason(why, why_len, "is %zu bytes long; at most %d are allowed",
+		return reason(why, why_len, "is %zu bytes long; at most %d are allowed",
 				     len, TEXPORTER_NAME_LEN - 1);
 	for (size_t i = 0; i < len; i += n) {
 		n = utf8_decode(s + i, len - i, &cp);
 		if (n == 0)
-			return config_reason(why, why_len,
+			return reason(why, why_len,
 					     "is not valid UTF-8 (byte 0x%02x at offset %zu)",
 					     s[i], i);
 		if (utf8_is_control(cp))
-			return config_reason(why, why_len,
+			return reason(why, why_len,
 					     "contains the control character U+%04X at offset %zu",
 					     (unsigned)cp, i);
 	}
@@ -305,204 +273,36 @@ static const char *config_range_label(const struct config_range *r, size_t index
 	return buf;
 }
 
-/* ---- prefixes ------------------------------------------------------------- */
-
-static bool config_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static int config_parse_address(const char *addr, bool has_len, int family,
-				uint8_t *out, char *why, size_t why_len)
-{
-	int other = family == TEXPORTER_IPV4 ? TEXPORTER_IPV6 : TEXPORTER_IPV4;
-	uint8_t scratch[16];
-
-	if (inet_pton(family_af[family], addr, out) == 1)
-		return 0;
-	if (strchr(addr, '%'))
-		return config_reason(why, why_len, "has a zone index ('%%...'); prefixes cannot have one");
-	if (inet_pton(family_af[other], addr, scratch) == 1)
-		return config_reason(why, why_len, "is an %s %s; it belongs in the \"%s\" list",
-				     family_label[other], has_len ? "prefix" : "address",
-				     family_key[other]);
-	if (has_len)
-		return config_reason(why, why_len, "does not start with a valid %s address",
-				     family_label[family]);
-	return config_reason(why, why_len, "is not a valid %s address or prefix",
-			     family_label[family]);
-}
-
-/* Leading zeros are refused ("/08"): inet_pton refuses them in IPv4
- * addresses too, and some tools read them as octal. */
-static int config_parse_prefix_len(const char *text, int family, uint8_t *len,
-				   char *why, size_t why_len)
-{
-	unsigned max = family_bits[family];
-	unsigned value = 0;
-
-	if (text[0] == '\0')
-		return config_reason(why, why_len, "has no prefix length after the '/'");
-	for (const char *c = text; *c; c++) {
-		if (*c < '0' || *c > '9') {
-			if (strchr(text, '.'))
-				return config_reason(why, why_len,
-						     "has a netmask after the '/'; write a prefix length such as /24");
-			return config_reason(why, why_len, "has a prefix length that is not a number");
-		}
-		if (value <= max) /* saturates: anything above max is wrong alike */
-			value = value * 10 + (unsigned)(*c - '0');
-	}
-	if (text[0] == '0' && text[1] != '\0')
-		return config_reason(why, why_len, "has a prefix length with a leading zero");
-	if (value > max)
-		return config_reason(why, why_len, "has a prefix length above %u, the %s maximum",
-				     max, family_label[family]);
-	*len = (uint8_t)value;
-	return 0;
-}
-
-int config_parse_cidr(const char *text, int family, struct config_prefix *out,
-		      char *why, size_t why_len)
-{
-	char addr[CONFIG_CIDR_STRLEN];
-	size_t len = strlen(text);
-	const char *slash = strchr(text, '/');
-	size_t addr_len = slash ? (size_t)(slash - text) : len;
-
-	if (family != TEXPORTER_IPV4 && family != TEXPORTER_IPV6)
-		return config_reason(why, why_len, "has an unknown address family %d", family);
-	if (len == 0)
-		return config_reason(why, why_len, "is empty");
-	if (config_is_space(text[0]) || config_is_space(text[len - 1]))
-		return config_reason(why, why_len, "has leading or trailing whitespace");
-	if (addr_len == 0)
-		return config_reason(why, why_len, "has no address before the '/'");
-	if (addr_len >= sizeof(addr))
-		return config_reason(why, why_len, "is too long to be an %s prefix",
-				     family_label[family]);
-	memcpy(addr, text, addr_len);
-	addr[addr_len] = '\0';
-
-	memset(out, 0, sizeof(*out));
-	out->family = (uint8_t)family;
-	if (config_parse_address(addr, slash != NULL, family, out->addr, why, why_len) < 0)
-		return -1;
-	if (!slash) {
-		out->len = (uint8_t)family_bits[family];
-		return 0;
-	}
-	return config_parse_prefix_len(slash + 1, family, &out->len, why, why_len);
-}
-
-bool config_clear_host_bits(struct config_prefix *p)
-{
-	bool changed = false;
-
-	for (unsigned i = 0; i < sizeof(p->addr); i++) {
-		unsigned keep = p->len > i * 8 ? p->len - i * 8 : 0;
-		uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff00u >> keep);
-
-		if (p->addr[i] & ~mask) {
-			p->addr[i] &= mask;
-			changed = true;
-		}
-	}
-	return changed;
-}
-
-void config_format_cidr(const struct config_prefix *p, char *buf, size_t len)
-{
-	char addr[INET6_ADDRSTRLEN];
-	int af = p->family == TEXPORTER_IPV6 ? AF_INET6 : AF_INET;
-
-	if (!inet_ntop(af, p->addr, addr, sizeof(addr)))
-		snprintf(addr, sizeof(addr), "?");
-	snprintf(buf, len, "%s/%u", addr, p->len);
-}
-
 /* ---- reading the file ------------------------------------------------------- */
-
-static int config_read_fd(struct config_report *rep, int fd, size_t size_hint,
-			  char **text, size_t *len)
-{
-	/* One byte more than the limit tells a file at the limit from a
-	 * larger one, one more again holds the NUL. */
-	size_t max_cap = (size_t)CONFIG_MAX_BYTES + 2;
-	size_t cap = size_hint + 2 < max_cap ? size_hint + 2 : max_cap;
-	size_t used = 0;
-	char *buf = malloc(cap);
-
-	while (buf) {
-		if (used + 1 == cap) {
-			char *bigger = cap < max_cap ? realloc(buf, cap * 2 < max_cap ? cap * 2 : max_cap) : NULL;
-
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap = cap * 2 < max_cap ? cap * 2 : max_cap;
-		}
-		ssize_t n = read(fd, buf + used, cap - used - 1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			config_error(rep, "cannot read: %s", strerror(errno));
-			free(buf);
-			return -1;
-		}
-		if (n == 0) {
-			buf[used] = '\0';
-			*text = buf;
-			*len = used;
-			return 0;
-		}
-		used += (size_t)n;
-	}
-	if (used > CONFIG_MAX_BYTES)
-		config_error(rep, "is larger than %u MiB; it cannot be a range config",
-			     CONFIG_MAX_BYTES >> 20);
-	else
-		config_error(rep, "out of memory while reading the file");
-	free(buf);
-	return -1;
-}
 
 /* Reads the whole file into a NUL-terminated buffer: cJSON parses text in
  * memory, and line and column of an error are computed from it. */
 static int config_read_file(struct config_report *rep, char **text, size_t *len)
 {
-	struct stat st;
-	size_t hint = 0;
-	int fd = open(rep->path, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0) {
+	switch (readfile(rep->path, CONFIG_MAX_BYTES, text, len)) {
+	case READFILE_OK:
+		return 0;
+	case READFILE_OPEN:
 		config_error(rep, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
+		break;
+	case READFILE_STAT:
 		config_error(rep, "cannot stat: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
+		break;
+	case READFILE_DIRECTORY:
 		config_error(rep, "is a directory, not a range config file");
-		close(fd);
-		return -1;
+		break;
+	case READFILE_TOO_LARGE:
+		config_error(rep, "is larger than %u MiB; it cannot be a range config",
+			     CONFIG_MAX_BYTES >> 20);
+		break;
+	case READFILE_READ:
+		config_error(rep, "cannot read: %s", strerror(errno));
+		break;
+	case READFILE_NO_MEMORY:
+		config_error(rep, "out of memory while reading the file");
+		break;
 	}
-	if (S_ISREG(st.st_mode)) {
-		if ((uintmax_t)st.st_size > CONFIG_MAX_BYTES) {
-			config_error(rep, "is larger than %u MiB; it cannot be a range config",
-				     CONFIG_MAX_BYTES >> 20);
-			close(fd);
-			return -1;
-		}
-		hint = (size_t)st.st_size;
-	}
-	ret = config_read_fd(rep, fd, hint, text, len);
-	close(fd);
-	return ret;
+	return -1;
 }
 
 /* ---- JSON syntax -------------------------------------------------------------- */
@@ -536,6 +336,11 @@ static void config_error_at(struct config_report *rep, const char *text, size_t 
 	va_start(ap, fmt);
 	config_vreport(rep, LOG_ERROR, where, fmt, ap);
 	va_end(ap);
+}
+
+static bool config_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 static bool config_only_space(const char *text, size_t len)
@@ -726,24 +531,26 @@ static void config_take_entry(struct config_build *b, const cJSON *item, int fam
 {
 	struct config_entry e = { .range = (uint32_t)range, .index = index };
 	char quoted[CONFIG_QUOTE_LEN];
-	char cidr[CONFIG_CIDR_STRLEN];
+	char cidr[CIDR_STRLEN];
 	char why[160];
 
 	if (!cJSON_IsString(item)) {
 		config_error(&b->rep, "%s: %s[%u] is %s; it must be a string such as \"%s\"",
-			     label, family_key[family], index, config_json_type(item),
+			     label, cidr_family_key[family], index, config_json_type(item),
 			     family_example[family]);
 		return;
 	}
-	if (config_parse_cidr(item->valuestring, family, &e.prefix, why, sizeof(why)) < 0) {
-		config_error(&b->rep, "%s: %s[%u] %s %s", label, family_key[family], index,
+	e.prefix.family = (uint8_t)family;
+	if (cidr_parse(item->valuestring, family, e.prefix.addr, &e.prefix.len, why,
+		       sizeof(why)) < 0) {
+		config_error(&b->rep, "%s: %s[%u] %s %s", label, cidr_family_key[family], index,
 			     config_quote(item->valuestring, quoted), why);
 		return;
 	}
-	if (config_clear_host_bits(&e.prefix)) {
-		config_format_cidr(&e.prefix, cidr, sizeof(cidr));
+	if (cidr_clear_host_bits(e.prefix.addr, e.prefix.len)) {
+		cidr_format(e.prefix.family, e.prefix.addr, e.prefix.len, cidr, sizeof(cidr));
 		config_warn(&b->rep, "%s: %s[%u] %s has host bits set; using %s", label,
-			    family_key[family], index, config_quote(item->valuestring, quoted),
+			    cidr_family_key[family], index, config_quote(item->valuestring, quoted),
 			    cidr);
 	}
 	config_push_entry(b, &e);
@@ -762,7 +569,7 @@ static size_t config_take_list(struct config_build *b, const cJSON *list, int fa
 		return 0;
 	if (!cJSON_IsArray(list)) {
 		config_error(&b->rep, "%s: \"%s\" is %s; it must be an array of strings such as [\"%s\"]",
-			     label, family_key[family], config_json_type(list),
+			     label, cidr_family_key[family], config_json_type(list),
 			     family_example[family]);
 		return 1;
 	}
@@ -921,13 +728,14 @@ static void config_report_repeat(struct config_build *b, const struct config_ent
 				 const struct config_entry *again)
 {
 	char label[CONFIG_QUOTE_LEN + 16];
-	char cidr[CONFIG_CIDR_STRLEN];
-	const char *key = family_key[again->prefix.family];
+	char cidr[CIDR_STRLEN];
+	const char *key = cidr_family_key[again->prefix.family];
 
 	/* Harmless and common in published lists: one line each at debug
 	 * level, one summary warning. */
 	b->repeats++;
-	config_format_cidr(&again->prefix, cidr, sizeof(cidr));
+	cidr_format(again->prefix.family, again->prefix.addr, again->prefix.len, cidr,
+		    sizeof(cidr));
 	config_range_label(&b->ranges[again->range], again->range, label, sizeof(label));
 	log_debug("%s: %s: %s[%u] repeats %s[%u] (%s); kept once", b->rep.path, label, key,
 		  again->index, key, first->index, cidr);
@@ -938,10 +746,11 @@ static void config_report_conflict(struct config_build *b, const struct config_e
 {
 	char label_first[CONFIG_QUOTE_LEN + 16];
 	char label_other[CONFIG_QUOTE_LEN + 16];
-	char cidr[CONFIG_CIDR_STRLEN];
-	const char *key = family_key[other->prefix.family];
+	char cidr[CIDR_STRLEN];
+	const char *key = cidr_family_key[other->prefix.family];
 
-	config_format_cidr(&other->prefix, cidr, sizeof(cidr));
+	cidr_format(other->prefix.family, other->prefix.addr, other->prefix.len, cidr,
+		    sizeof(cidr));
 	config_range_label(&b->ranges[first->range], first->range, label_first,
 			   sizeof(label_first));
 	config_range_label(&b->ranges[other->range], other->range, label_other,
@@ -1015,7 +824,7 @@ static int config_hash(struct config *cfg)
 	}
 	for (size_t i = 0; i < cfg->n_prefixes; i++) {
 		const struct config_prefix *p = &cfg->prefixes[i];
-		size_t bytes = family_bits[p->family] / 8;
+		size_t bytes = cidr_family_bits[p->family] / 8;
 		uint8_t r[2] = { (uint8_t)(rank[p->range] >> 8), (uint8_t)rank[p->range] };
 
 		hash = fnv1a(hash, &p->family, 1);
