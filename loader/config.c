@@ -120,25 +120,19 @@ static void config_vreport(struct config_report *rep, enum log_level level,
 	log_msg(level, "%s: %s", where, msg);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void config_error(struct config_report *rep, const char *fmt, ...)
+/* A problem of the file as a whole, or of a range or entry in it. */
+__attribute__((format(printf, 3, 4)))
+static void config_report(struct config_report *rep, enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	config_vreport(rep, LOG_ERROR, rep->path, fmt, ap);
+	config_vreport(rep, level, rep->path, fmt, ap);
 	va_end(ap);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void config_warn(struct config_report *rep, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	config_vreport(rep, LOG_WARN, rep->path, fmt, ap);
-	va_end(ap);
-}
+#define config_error(rep, ...) config_report(rep, LOG_ERROR, __VA_ARGS__)
+#define config_warn(rep, ...) config_report(rep, LOG_WARN, __VA_ARGS__)
 
 static void config_report_overflow(const struct config_report *rep)
 {
@@ -152,18 +146,18 @@ static void config_report_overflow(const struct config_report *rep)
 
 static const char *config_json_type(const cJSON *item)
 {
-	if (cJSON_IsObject(item))
-		return "an object";
-	if (cJSON_IsArray(item))
-		return "an array";
-	if (cJSON_IsString(item))
-		return "a string";
-	if (cJSON_IsNumber(item))
-		return "a number";
-	if (cJSON_IsBool(item))
-		return "a boolean";
-	if (cJSON_IsNull(item))
-		return "null";
+	static const struct {
+		cJSON_bool (*is)(const cJSON *item);
+		const char *name;
+	} types[] = {
+		{ cJSON_IsObject, "an object" }, { cJSON_IsArray, "an array" },
+		{ cJSON_IsString, "a string" },  { cJSON_IsNumber, "a number" },
+		{ cJSON_IsBool, "a boolean" },   { cJSON_IsNull, "null" },
+	};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].is(item))
+			return types[i].name;
 	return "an invalid value";
 }
 
@@ -279,29 +273,24 @@ static const char *config_range_label(const struct config_range *r, size_t index
  * memory, and line and column of an error are computed from it. */
 static int config_read_file(struct config_report *rep, char **text, size_t *len)
 {
-	switch (readfile(rep->path, CONFIG_MAX_BYTES, text, len)) {
-	case READFILE_OK:
+	static const char *const problem[] = {
+		[READFILE_OPEN] = "cannot open",
+		[READFILE_STAT] = "cannot stat",
+		[READFILE_DIRECTORY] = "is a directory, not a range config file",
+		[READFILE_READ] = "cannot read",
+		[READFILE_NO_MEMORY] = "out of memory while reading the file",
+	};
+	enum readfile_error err = readfile(rep->path, CONFIG_MAX_BYTES, text, len);
+
+	if (err == READFILE_OK)
 		return 0;
-	case READFILE_OPEN:
-		config_error(rep, "cannot open: %s", strerror(errno));
-		break;
-	case READFILE_STAT:
-		config_error(rep, "cannot stat: %s", strerror(errno));
-		break;
-	case READFILE_DIRECTORY:
-		config_error(rep, "is a directory, not a range config file");
-		break;
-	case READFILE_TOO_LARGE:
+	if (err == READFILE_TOO_LARGE)
 		config_error(rep, "is larger than %u MiB; it cannot be a range config",
 			     CONFIG_MAX_BYTES >> 20);
-		break;
-	case READFILE_READ:
-		config_error(rep, "cannot read: %s", strerror(errno));
-		break;
-	case READFILE_NO_MEMORY:
-		config_error(rep, "out of memory while reading the file");
-		break;
-	}
+	else if (err == READFILE_OPEN || err == READFILE_STAT || err == READFILE_READ)
+		config_error(rep, "%s: %s", problem[err], strerror(errno));
+	else
+		config_error(rep, "%s", problem[err]);
 	return -1;
 }
 

@@ -45,6 +45,7 @@ static char dir[256];
 static int ncpu;
 static int lineno;
 
+__attribute__((format(printf, 1, 2), noreturn))
 static void die(const char *fmt, ...)
 {
 	va_list ap;
