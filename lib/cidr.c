@@ -30,8 +30,8 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static int parse_address(const char *addr, bool has_len, int family,
-				uint8_t *out, char *why, size_t why_len)
+static int parse_address(const char *addr, bool has_len, int family, uint8_t *out, char *why,
+			 size_t why_len)
 {
 	int other = family == TEXPORTER_IPV4 ? TEXPORTER_IPV6 : TEXPORTER_IPV4;
 	uint8_t scratch[16];
@@ -42,19 +42,18 @@ static int parse_address(const char *addr, bool has_len, int family,
 		return reason(why, why_len, "has a zone index ('%%...'); prefixes cannot have one");
 	if (inet_pton(family_af[other], addr, scratch) == 1)
 		return reason(why, why_len, "is an %s %s; it belongs in the \"%s\" list",
-				     cidr_family_label[other], has_len ? "prefix" : "address",
-				     cidr_family_key[other]);
+			      cidr_family_label[other], has_len ? "prefix" : "address",
+			      cidr_family_key[other]);
 	if (has_len)
 		return reason(why, why_len, "does not start with a valid %s address",
-				     cidr_family_label[family]);
+			      cidr_family_label[family]);
 	return reason(why, why_len, "is not a valid %s address or prefix",
-			     cidr_family_label[family]);
+		      cidr_family_label[family]);
 }
 
 /* Leading zeros are refused ("/08"): inet_pton refuses them in IPv4
  * addresses too, and some tools read them as octal. */
-static int parse_prefix_len(const char *text, int family, uint8_t *len,
-				   char *why, size_t why_len)
+static int parse_prefix_len(const char *text, int family, uint8_t *len, char *why, size_t why_len)
 {
 	unsigned max = cidr_family_bits[family];
 	unsigned value = 0;
@@ -64,8 +63,9 @@ static int parse_prefix_len(const char *text, int family, uint8_t *len,
 	for (const char *c = text; *c; c++) {
 		if (*c < '0' || *c > '9') {
 			if (strchr(text, '.'))
-				return reason(why, why_len,
-						     "has a netmask after the '/'; write a prefix length such as /24");
+				return reason(
+					why, why_len,
+					"has a netmask after the '/'; write a prefix length such as /24");
 			return reason(why, why_len, "has a prefix length that is not a number");
 		}
 		if (value <= max) /* saturates: anything above max is wrong alike */
@@ -74,8 +74,8 @@ static int parse_prefix_len(const char *text, int family, uint8_t *len,
 	if (text[0] == '0' && text[1] != '\0')
 		return reason(why, why_len, "has a prefix length with a leading zero");
 	if (value > max)
-		return reason(why, why_len, "has a prefix length above %u, the %s maximum",
-				     max, cidr_family_label[family]);
+		return reason(why, why_len, "has a prefix length above %u, the %s maximum", max,
+			      cidr_family_label[family]);
 	*len = (uint8_t)value;
 	return 0;
 }
@@ -98,7 +98,7 @@ int cidr_parse(const char *text, int family, uint8_t addr[16], uint8_t *len, cha
 		return reason(why, why_len, "has no address before the '/'");
 	if (addr_len >= sizeof(addr_text))
 		return reason(why, why_len, "is too long to be an %s prefix",
-				     cidr_family_label[family]);
+			      cidr_family_label[family]);
 	memcpy(addr_text, text, addr_len);
 	addr_text[addr_len] = '\0';
 
@@ -128,8 +128,7 @@ bool cidr_clear_host_bits(uint8_t addr[16], unsigned int len)
 	return changed;
 }
 
-void cidr_format(int family, const uint8_t addr[16], unsigned int len, char *buf,
-		 size_t buf_len)
+void cidr_format(int family, const uint8_t addr[16], unsigned int len, char *buf, size_t buf_len)
 {
 	char text[INET6_ADDRSTRLEN];
 

@@ -32,7 +32,6 @@ int cidr_parse(const char *text, int family, uint8_t addr[16], uint8_t *len, cha
 bool cidr_clear_host_bits(uint8_t addr[16], unsigned int len);
 
 /* Writes ADDR/LEN of FAMILY into BUF (CIDR_STRLEN bytes suffice). */
-void cidr_format(int family, const uint8_t addr[16], unsigned int len, char *buf,
-		 size_t buf_len);
+void cidr_format(int family, const uint8_t addr[16], unsigned int len, char *buf, size_t buf_len);
 
 #endif /* TEXPORTER_CIDR_H */

@@ -28,7 +28,8 @@ void cli_print_version(void)
 	printf("%s %s (revision %s)\n", cli_progname, texporter_version, texporter_revision);
 }
 
-__attribute__((format(printf, 1, 0)))
+static int cli_vusage_error(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static int cli_vusage_error(const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: error: ", cli_progname);
@@ -65,8 +66,8 @@ int cli_getopt_error(int opt, char *const argv[])
 	 * optopt (the word may be a cluster getopt is still inside). */
 	const char *word = optind > 0 ? argv[optind - 1] : "";
 	int len = (int)strcspn(word, "=");
-	bool is_long = strncmp(word, "--", 2) == 0 && (opt == ':' || optopt == 0 || optopt > 255 ||
-						       word[len] == '=');
+	bool is_long = strncmp(word, "--", 2) == 0 &&
+		       (opt == ':' || optopt == 0 || optopt > 255 || word[len] == '=');
 
 	if (is_long && opt == ':')
 		return cli_usage_error("%.*s needs a value", len, word);

@@ -21,7 +21,7 @@
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1, /* kernel, interface, pins, output: not the user's words */
-	EXIT_USAGE = 2,   /* a bad option, value or config */
+	EXIT_USAGE = 2,	  /* a bad option, value or config */
 };
 
 /* Names the program in messages and starts logging at info. */

@@ -26,8 +26,7 @@ int pin_open(const char *dir, const char *name, bool read_only)
 	return bpf_obj_get_opts(path, &opts);
 }
 
-int iface_pins_open_maps(struct iface_pins *p, const char *dir, bool read_only,
-			 const char **failed)
+int iface_pins_open_maps(struct iface_pins *p, const char *dir, bool read_only, const char **failed)
 {
 	struct {
 		int *fd;
@@ -63,15 +62,17 @@ void iface_pins_close(struct iface_pins *p)
 int meta_check(const struct texporter_meta *m, char *why, size_t why_len)
 {
 	if (m->magic != TEXPORTER_META_MAGIC) {
-		snprintf(why, why_len,
-			 "is not initialised (magic 0x%08x): is texporter-load still running, or did it fail?",
-			 m->magic);
+		snprintf(
+			why, why_len,
+			"is not initialised (magic 0x%08x): is texporter-load still running, or did it fail?",
+			m->magic);
 		return -1;
 	}
 	if (m->layout_version != TEXPORTER_LAYOUT_VERSION) {
-		snprintf(why, why_len,
-			 "has layout version %u, this texporter reads version %d: install matching texporter-load and texporter-read, or detach with the texporter-load that loaded it",
-			 m->layout_version, TEXPORTER_LAYOUT_VERSION);
+		snprintf(
+			why, why_len,
+			"has layout version %u, this texporter reads version %d: install matching texporter-load and texporter-read, or detach with the texporter-load that loaded it",
+			m->layout_version, TEXPORTER_LAYOUT_VERSION);
 		return -1;
 	}
 	if (m->capacity < 1 || m->capacity > TEXPORTER_MAX_IDS) {

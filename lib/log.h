@@ -18,8 +18,7 @@ enum log_level {
 void log_init(const char *progname, enum log_level level);
 /* Parses trace|debug|info|warn|warning|error|fatal|panic; -1 if unknown. */
 int log_level_parse(const char *text);
-void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Routes libbpf's messages (the verifier's log among them) through these
  * levels: libbpf warnings as warn, info as debug, debug as trace. */

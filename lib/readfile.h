@@ -9,11 +9,11 @@
 /* What went wrong; errno says more for the system calls. */
 enum readfile_error {
 	READFILE_OK = 0,
-	READFILE_OPEN,      /* errno */
-	READFILE_STAT,      /* errno */
+	READFILE_OPEN,	    /* errno */
+	READFILE_STAT,	    /* errno */
 	READFILE_DIRECTORY, /* a directory, not a file */
 	READFILE_TOO_LARGE, /* more than the limit */
-	READFILE_READ,      /* errno */
+	READFILE_READ,	    /* errno */
 	READFILE_NO_MEMORY,
 };
 

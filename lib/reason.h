@@ -9,7 +9,6 @@
 
 /* Writes a reason into WHY (which may be NULL) and returns -1, so a check
  * can fail in one statement. */
-int reason(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int reason(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* TEXPORTER_REASON_H */
