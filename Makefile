@@ -87,8 +87,8 @@ $(BUILD)/tests/trie_test: $(BUILD)/tests/unit/trie_test.o $(BUILD)/loader/trie.o
 			  $(BUILD)/loader/trie_walk.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LOADER)
 
-$(BUILD)/tests/config_test: $(BUILD)/tests/unit/config_test.o $(BUILD)/loader/config.o \
-			    $(LIB_OBJ)
+$(BUILD)/tests/config_test: $(BUILD)/tests/unit/config_test.o \
+			    $(filter $(BUILD)/loader/config%,$(LOADER_OBJ)) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LOADER)
 
 $(BUILD)/tests/texporter-fixture: $(BUILD)/tests/reader/texporter-fixture.o
@@ -127,7 +127,7 @@ run-stop:
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := config_fuzz $(if $(wildcard tests/fuzz/http_fuzz.c),http_fuzz)
-FUZZ_SRC_config_fuzz := loader/config.c
+FUZZ_SRC_config_fuzz := $(wildcard loader/config*.c)
 FUZZ_LIBS_config_fuzz := -lcjson -lbpf
 FUZZ_SRC_http_fuzz := $(filter-out reader/main.c,$(READER_SRC))
 FUZZ_LIBS_http_fuzz := -lbpf -lelf -lz

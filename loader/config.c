@@ -20,13 +20,15 @@
  * In messages ranges are counted from 1 ("range #3" is the third in the
  * file) and list entries are shown with their JSON index ("ipv4[0]" is the
  * first entry), as jq writes them.
+ *
+ * This file walks the ranges and builds the result; config_json.c parses
+ * the text, config_check.c checks across ranges, config_report.c words
+ * the messages.
  */
 #include "config.h"
+#include "config_build.h"
 
-#include <endian.h>
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,18 +43,9 @@
 #include "reason.h"
 #include "utf8.h"
 
-/* Messages printed per kind (errors, warnings) before the rest are only
- * counted: enough to fix a file, not enough to flood a terminal. */
-#define CONFIG_REPORT_CAP 20
-
 /* A config is a list of names and prefixes; anything larger than this is a
  * mistake (a wrong file), and reading it would only exhaust memory. */
 #define CONFIG_MAX_BYTES (256u << 20)
-
-/* Bytes of a string shown in a message before it is cut with "...". */
-#define CONFIG_QUOTE_BYTES 64
-/* Worst case: every shown byte escaped as \xNN, plus quotes, "..." and NUL. */
-#define CONFIG_QUOTE_LEN (CONFIG_QUOTE_BYTES * 4 + 8)
 
 static const char *const family_example[TEXPORTER_FAMILY_COUNT] = {
 	[TEXPORTER_IPV4] = "192.0.2.0/24",
@@ -76,155 +69,6 @@ struct config_members {
 	const cJSON *item[MEMBER_COUNT]; /* first occurrence, NULL if absent */
 	bool repeated[MEMBER_COUNT];
 };
-
-struct config_report {
-	const char *path;
-	size_t errors;
-	size_t warnings;
-};
-
-/* A prefix while the file is checked: where it came from is kept for
- * messages, and the range index is wide because the number of ranges is
- * not known to fit config_prefix.range until the check is over. */
-struct config_entry {
-	struct config_prefix prefix;
-	uint32_t range;
-	uint32_t index; /* position in its "ipv4"/"ipv6" list */
-};
-
-struct config_build {
-	struct config_report rep;
-	struct config_range *ranges; /* name[0] == '\0' while the name is bad */
-	size_t n_ranges;
-	struct config_entry *entries;
-	size_t n_entries;
-	size_t cap_entries;
-	size_t repeats; /* prefixes repeated within their own range */
-	bool out_of_memory;
-};
-
-/* ---- messages ---------------------------------------------------------- */
-
-/* Counts a problem and prints it while under the cap. WHERE is the file,
- * with line and column when the problem has a position. */
-__attribute__((format(printf, 4, 0)))
-static void config_vreport(struct config_report *rep, enum log_level level,
-			   const char *where, const char *fmt, va_list ap)
-{
-	size_t *count = level >= LOG_ERROR ? &rep->errors : &rep->warnings;
-	char msg[2048];
-
-	if (++*count > CONFIG_REPORT_CAP)
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log_msg(level, "%s: %s", where, msg);
-}
-
-/* A problem of the file as a whole, or of a range or entry in it. */
-__attribute__((format(printf, 3, 4)))
-static void config_report(struct config_report *rep, enum log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	config_vreport(rep, level, rep->path, fmt, ap);
-	va_end(ap);
-}
-
-#define config_error(rep, ...) config_report(rep, LOG_ERROR, __VA_ARGS__)
-#define config_warn(rep, ...) config_report(rep, LOG_WARN, __VA_ARGS__)
-
-static void config_report_overflow(const struct config_report *rep)
-{
-	if (rep->warnings > CONFIG_REPORT_CAP)
-		log_warn("%s: ... and %zu more warnings", rep->path,
-			 rep->warnings - CONFIG_REPORT_CAP);
-	if (rep->errors > CONFIG_REPORT_CAP)
-		log_error("%s: ... and %zu more errors", rep->path,
-			  rep->errors - CONFIG_REPORT_CAP);
-}
-
-static const char *config_json_type(const cJSON *item)
-{
-	static const struct {
-		cJSON_bool (*is)(const cJSON *item);
-		const char *name;
-	} types[] = {
-		{ cJSON_IsObject, "an object" }, { cJSON_IsArray, "an array" },
-		{ cJSON_IsString, "a string" },  { cJSON_IsNumber, "a number" },
-		{ cJSON_IsBool, "a boolean" },   { cJSON_IsNull, "null" },
-	};
-
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (types[i].is(item))
-			return types[i].name;
-	return "an invalid value";
-}
-
-/* ---- quoting --------------------------------------------------- */
-
-struct config_text {
-	char *buf;
-	size_t len;
-	size_t used;
-};
-
-static void config_text_add(struct config_text *t, const char *s, size_t n)
-{
-	if (t->used + n >= t->len)
-		n = t->len - t->used - 1;
-	memcpy(t->buf + t->used, s, n);
-	t->used += n;
-	t->buf[t->used] = '\0';
-}
-
-/* Adds one character of TEXT at *I, escaped if it would hide what is
- * wrong with the text or break the log line; advances *I. */
-static void config_text_add_char(struct config_text *t, const unsigned char *s,
-				 size_t left, size_t *i)
-{
-	char esc[8];
-	uint32_t cp;
-	size_t n = utf8_decode(s + *i, left, &cp);
-
-	if (n == 0) {
-		snprintf(esc, sizeof(esc), "\\x%02x", s[*i]);
-		config_text_add(t, esc, strlen(esc));
-		*i += 1;
-		return;
-	}
-	if (cp == '"' || cp == '\\') {
-		esc[0] = '\\';
-		esc[1] = (char)cp;
-		config_text_add(t, esc, 2);
-	} else if (utf8_is_control(cp)) {
-		snprintf(esc, sizeof(esc), cp < 0x80 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
-		config_text_add(t, esc, strlen(esc));
-	} else {
-		config_text_add(t, (const char *)s + *i, n);
-	}
-	*i += n;
-}
-
-/* Quotes TEXT into BUF (CONFIG_QUOTE_LEN bytes) for a message, cut after
- * CONFIG_QUOTE_BYTES bytes; returns BUF. */
-static const char *config_quote(const char *text, char *buf)
-{
-	struct config_text t = { .buf = buf, .len = CONFIG_QUOTE_LEN };
-	const unsigned char *s = (const unsigned char *)text;
-	size_t len = strlen(text);
-	size_t shown = len < CONFIG_QUOTE_BYTES ? len : CONFIG_QUOTE_BYTES;
-	size_t i = 0;
-
-	buf[0] = '\0';
-	config_text_add(&t, "\"", 1);
-	while (i < shown)
-		config_text_add_char(&t, s, len - i, &i);
-	config_text_add(&t, "\"", 1);
-	if (i < len)
-		config_text_add(&t, "...", 3);
-	return buf;
-}
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -254,8 +98,7 @@ int config_check_name(const char *name, char *why, size_t why_len)
 	return 0;
 }
 
-/* "range "zoom"" once the range has a valid name, "range #3" until then. */
-static const char *config_range_label(const struct config_range *r, size_t index,
+const char *config_range_label(const struct config_range *r, size_t index,
 				      char *buf, size_t len)
 {
 	char quoted[CONFIG_QUOTE_LEN];
@@ -292,129 +135,6 @@ static int config_read_file(struct config_report *rep, char **text, size_t *len)
 	else
 		config_error(rep, "%s", problem[err]);
 	return -1;
-}
-
-/* ---- JSON syntax -------------------------------------------------------------- */
-
-/* 1-based line and column of POS in TEXT; columns count characters, not
- * bytes, as editors do. */
-static void config_locate(const char *text, size_t pos, size_t *line, size_t *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < pos; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
-__attribute__((format(printf, 4, 5)))
-static void config_error_at(struct config_report *rep, const char *text, size_t pos,
-			    const char *fmt, ...)
-{
-	char where[PATH_MAX + 48];
-	size_t line, col;
-	va_list ap;
-
-	config_locate(text, pos, &line, &col);
-	snprintf(where, sizeof(where), "%s:%zu:%zu", rep->path, line, col);
-	va_start(ap, fmt);
-	config_vreport(rep, LOG_ERROR, where, fmt, ap);
-	va_end(ap);
-}
-
-static bool config_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static bool config_only_space(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!config_is_space(text[i]))
-			return false;
-	return true;
-}
-
-/* What follows a syntax error, up to the end of its line, so the message
- * shows the token cJSON stopped at. */
-static void config_report_syntax(struct config_report *rep, const char *text,
-				 size_t len, size_t pos)
-{
-	char near[CONFIG_QUOTE_BYTES + 1];
-	char quoted[CONFIG_QUOTE_LEN];
-	size_t n = 0;
-
-	if (config_only_space(text + pos, len - pos)) {
-		config_error_at(rep, text, len, "invalid JSON: unexpected end of file");
-		return;
-	}
-	while (pos + n < len && n < 20 && text[pos + n] != '\n')
-		n++;
-	while (n > 0 && pos + n < len && ((unsigned char)text[pos + n] & 0xc0) == 0x80)
-		n--; /* not in the middle of a character */
-	memcpy(near, text + pos, n);
-	near[n] = '\0';
-	config_error_at(rep, text, pos, "invalid JSON near %s", config_quote(near, quoted));
-}
-
-/* cJSON decodes "\u0000" into a NUL that silently ends the string, so
- * "10.0.0.0/8\u0000junk" would read as "10.0.0.0/8"; refuse it instead.
- * In valid JSON a backslash only occurs inside strings, so stepping over
- * escape pairs finds exactly the escapes. */
-static const char *config_find_nul_escape(const char *text, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (text[i] != '\\')
-			continue;
-		if (i + 5 < len && memcmp(text + i + 1, "u0000", 5) == 0)
-			return text + i;
-		i++;
-	}
-	return NULL;
-}
-
-/* Checks the text around the JSON itself, then parses it; NULL after
- * reporting the problem. */
-static cJSON *config_parse_json(struct config_report *rep, const char *text, size_t len)
-{
-	const char *end = NULL;
-	const char *nul;
-	cJSON *root;
-
-	if (len == 0) {
-		config_error(rep, "is empty; expected a JSON array of ranges");
-		return NULL;
-	}
-	if (config_only_space(text, len)) {
-		config_error(rep, "contains only whitespace; expected a JSON array of ranges");
-		return NULL;
-	}
-	nul = memchr(text, '\0', len);
-	if (nul) {
-		config_error_at(rep, text, (size_t)(nul - text),
-				"contains a NUL byte; a range config is UTF-8 text");
-		return NULL;
-	}
-	/* The length includes the terminating NUL: cJSON then checks that
-	 * nothing but whitespace follows the value. */
-	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
-	if (!root) {
-		config_report_syntax(rep, text, len, end ? (size_t)(end - text) : len);
-		return NULL;
-	}
-	nul = config_find_nul_escape(text, len);
-	if (nul) {
-		config_error_at(rep, text, (size_t)(nul - text),
-				"\"\\u0000\" (a NUL character) is not allowed in a range config");
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
 }
 
 /* ---- walking the ranges ----------------------------------------------------- */
@@ -621,171 +341,6 @@ static int config_take_ranges(struct config_build *b, const cJSON *root)
 		config_take_range(b, item, index++);
 	}
 	return 0;
-}
-
-/* ---- names and prefixes across ranges ------------------------------------ */
-
-static int config_cmp_name(const void *a, const void *b, void *ranges)
-{
-	const struct config_range *r = ranges;
-	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-	int c = strcmp(r[ia].name, r[ib].name);
-
-	if (c != 0)
-		return c;
-	return ia < ib ? -1 : ia > ib;
-}
-
-/* Indexes of RANGES sorted by name, file order among equal names; NULL if
- * out of memory. */
-static size_t *config_order_by_name(const struct config_range *ranges, size_t n)
-{
-	size_t *order = malloc((n ? n : 1) * sizeof(*order));
-
-	if (!order)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	if (n > 1)
-		qsort_r(order, n, sizeof(*order), config_cmp_name, (void *)ranges);
-	return order;
-}
-
-static void config_check_duplicate_names(struct config_build *b)
-{
-	char quoted[CONFIG_QUOTE_LEN];
-	size_t *order = config_order_by_name(b->ranges, b->n_ranges);
-	size_t first = 0;
-
-	if (!order) {
-		config_error(&b->rep, "out of memory while comparing names");
-		return;
-	}
-	for (size_t i = 1; i < b->n_ranges; i++) {
-		const char *name = b->ranges[order[i]].name;
-
-		if (strcmp(name, b->ranges[order[first]].name) != 0) {
-			first = i;
-			continue;
-		}
-		if (name[0] != '\0') /* bad names are reported already */
-			config_error(&b->rep, "range #%zu: name %s is already used by range #%zu",
-				     order[i] + 1, config_quote(name, quoted), order[first] + 1);
-	}
-	free(order);
-}
-
-/* The address as numbers compare faster than memcmp() in the sort, which
- * dominates loading a large config. */
-static uint64_t config_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be64toh(v);
-}
-
-/* Orders prefixes by family, address, length, then range and position, so
- * equal prefixes are adjacent and appear in file order. */
-static int config_cmp_entry(const void *a, const void *b)
-{
-	const struct config_entry *x = a, *y = b;
-
-	if (x->prefix.family != y->prefix.family)
-		return x->prefix.family < y->prefix.family ? -1 : 1;
-	for (unsigned half = 0; half < 16; half += 8) {
-		uint64_t ax = config_be64(x->prefix.addr + half);
-		uint64_t ay = config_be64(y->prefix.addr + half);
-
-		if (ax != ay)
-			return ax < ay ? -1 : 1;
-	}
-	if (x->prefix.len != y->prefix.len)
-		return x->prefix.len < y->prefix.len ? -1 : 1;
-	if (x->range != y->range)
-		return x->range < y->range ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static bool config_same_prefix(const struct config_entry *x, const struct config_entry *y)
-{
-	return x->prefix.family == y->prefix.family && x->prefix.len == y->prefix.len &&
-	       memcmp(x->prefix.addr, y->prefix.addr, sizeof(x->prefix.addr)) == 0;
-}
-
-static void config_report_repeat(struct config_build *b, const struct config_entry *first,
-				 const struct config_entry *again)
-{
-	char label[CONFIG_QUOTE_LEN + 16];
-	char cidr[CIDR_STRLEN];
-	const char *key = cidr_family_key[again->prefix.family];
-
-	/* Harmless and common in published lists: one line each at debug
-	 * level, one summary warning. */
-	b->repeats++;
-	cidr_format(again->prefix.family, again->prefix.addr, again->prefix.len, cidr,
-		    sizeof(cidr));
-	config_range_label(&b->ranges[again->range], again->range, label, sizeof(label));
-	log_debug("%s: %s: %s[%u] repeats %s[%u] (%s); kept once", b->rep.path, label, key,
-		  again->index, key, first->index, cidr);
-}
-
-static void config_report_conflict(struct config_build *b, const struct config_entry *first,
-				   const struct config_entry *other)
-{
-	char label_first[CONFIG_QUOTE_LEN + 16];
-	char label_other[CONFIG_QUOTE_LEN + 16];
-	char cidr[CIDR_STRLEN];
-	const char *key = cidr_family_key[other->prefix.family];
-
-	cidr_format(other->prefix.family, other->prefix.addr, other->prefix.len, cidr,
-		    sizeof(cidr));
-	config_range_label(&b->ranges[first->range], first->range, label_first,
-			   sizeof(label_first));
-	config_range_label(&b->ranges[other->range], other->range, label_other,
-			   sizeof(label_other));
-	config_error(&b->rep, "prefix %s is in %s (%s[%u]) and in %s (%s[%u]); a prefix can belong to one range only",
-		     cidr, label_first, key, first->index, label_other, key, other->index);
-}
-
-/* Sorting finds equal prefixes in O(n log n): a config may hold millions.
- * Within a run of one prefix, entries are grouped by range in file order,
- * so each repeat is compared with its range's first occurrence and each
- * other range with the run's first range. */
-static void config_check_duplicate_prefixes(struct config_build *b)
-{
-	struct config_entry *e = b->entries;
-	size_t run = 0, group = 0;
-
-	if (b->n_entries > 1)
-		qsort(e, b->n_entries, sizeof(*e), config_cmp_entry);
-	for (size_t i = 1; i < b->n_entries; i++) {
-		if (!config_same_prefix(&e[i], &e[run])) {
-			run = group = i;
-			continue;
-		}
-		if (e[i].range == e[group].range) {
-			config_report_repeat(b, &e[group], &e[i]);
-			continue;
-		}
-		group = i;
-		config_report_conflict(b, &e[run], &e[i]);
-	}
-	if (b->repeats)
-		config_warn(&b->rep, "%zu prefixes repeated within their own range were kept once (-l debug lists them)",
-			    b->repeats);
-}
-
-/* After the check, a prefix repeated in one range is kept once (entries
- * are sorted, so repeats are adjacent). */
-static void config_drop_repeats(struct config_build *b)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < b->n_entries; i++)
-		if (kept == 0 || !config_same_prefix(&b->entries[i], &b->entries[kept - 1]))
-			b->entries[kept++] = b->entries[i];
-	b->n_entries = kept;
 }
 
 /* ---- the result ------------------------------------------------------------- */
