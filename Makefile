@@ -168,7 +168,7 @@ FORMAT_SRC := $(wildcard lib/*.c lib/*.h)
 format-check:
 	clang-format --dry-run -Werror $(FORMAT_SRC)
 
-## check-asan  build both tools with ASan+UBSan into build/asan and run the suite with them
+## check-asan  build both tools and the test programs with ASan+UBSan into build/asan, run the suite
 check-asan:
 	$(MAKE) BUILD=$(BUILD)/asan CC=$(CLANG) CFLAGS="$(SAN_FLAGS)" all test-tools
 	BUILD=$(BUILD)/asan ASAN_OPTIONS=detect_leaks=1 tests/run $(ASAN_TESTS)
