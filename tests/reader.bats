@@ -16,7 +16,10 @@ setup_file() {
 	export READER="$BUILD/texporter-read"
 	export FIXTURE="$BUILD/tests/texporter-fixture"
 	export CLIENT="$ROOT_DIR/tests/reader/http-client.py"
-	make -C "$ROOT_DIR" --no-print-directory BUILD="$BUILD" "$READER" "$FIXTURE" >/dev/null
+	# Built by make (check, check-asan); built here only when missing, as
+	# make with another BUILD's flags would mix the two builds.
+	[[ -x $READER && -x $FIXTURE ]] ||
+		make -C "$ROOT_DIR" --no-print-directory BUILD="$BUILD" "$READER" "$FIXTURE" >/dev/null
 	# make check-asan: timing and memory bounds do not hold under ASan,
 	# and LeakSanitizer cannot run under strace.
 	SANITIZED=$(grep -qa __asan_init "$READER" && echo 1 || true)
