@@ -11,7 +11,7 @@
 
 #include "load.h"
 #include "log.h"
-#include "pins.h"
+#include "pindir.h"
 #include "state.h"
 
 static void detach_links(const struct state *s)
@@ -37,26 +37,26 @@ int detach_run(const struct load_options *o)
 {
 	char dir[PATH_MAX];
 	struct state s;
-	int lock, rc = LOAD_EXIT_OK;
+	int lock, rc = EXIT_OK;
 
-	if (pins_path(dir, o->pin_root, o->ifname)) {
+	if (pindir_path(dir, o->pin_root, o->ifname)) {
 		log_error("pin path too long: %s/%s", o->pin_root, o->ifname);
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
-	if (!pins_dir_exists(dir)) {
+	if (!pindir_exists(dir)) {
 		printf("%s: nothing loaded (no %s)\n", o->ifname, dir);
-		return LOAD_EXIT_OK;
+		return EXIT_OK;
 	}
-	lock = pins_lock(o->pin_root);
+	lock = pindir_lock(o->pin_root);
 	if (lock < 0)
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	if (state_open(&s, dir) == 0 && s.loaded) {
 		detach_links(&s);
 		detach_legacy_filters(&s, o->ifname);
 	}
 	state_close(&s); /* drop our references before the pins go */
-	if (pins_remove_dir(dir))
-		rc = LOAD_EXIT_FAILURE;
+	if (pindir_remove(dir))
+		rc = EXIT_RUNTIME;
 	else
 		printf("%s: detached\n", o->ifname);
 	close(lock);

@@ -420,7 +420,7 @@ make_test_group() {
 	for name in a/b ../txa0 txa0/ 0123456789abcdef ""; do
 		run tx_load "$NS_A" -i "$name" -f "$CONFIG"
 		assert_failure 2
-		assert_output --partial "\"$name\" is not an interface name"
+		assert_output --partial "bad value \"$name\": not an interface name"
 	done
 	assert_nothing_pinned
 }
