@@ -73,6 +73,7 @@ struct frame {
 	void *data;
 	void *data_end;
 	struct xdp_md *xdp; /* XDP with frags: frame length asked for only when needed */
+	struct __sk_buff *skb; /* TC: asked for GSO only when a length field is 0 */
 	__u32 len;      /* otherwise: the frame's length, L2 included */
 	__u32 l3_off;   /* offset of the IP header */
 	__u32 family;   /* enum texporter_family */
@@ -247,6 +248,14 @@ static __always_inline __u32 classify_ipv6(struct trie *trie, const struct in6_a
 	return trie_leaf(entry);
 }
 
+/* Whether the frame is a GSO packet (TC only): the one kind whose IP
+ * length field the kernel accepts as 0 (BIG TCP), taking the length from
+ * the frame. */
+static __always_inline int frame_gso(const struct frame *f)
+{
+	return f->skb && f->skb->gso_size;
+}
+
 /* Skips up to two VLAN tags (802.1Q, 802.1ad); returns the ethertype of the
  * payload and sets f->l3_off, or returns 0 when the frame is too short. */
 static __always_inline __u16 parse_ethernet(struct frame *f)
@@ -275,27 +284,24 @@ static __always_inline __u16 parse_ethernet(struct frame *f)
 
 /* Bytes present from the IP header on. XDP multi-buffer frames (jumbo,
  * xdp.frags) carry more than the linear part: ask for their length only
- * when the linear part does not hold the packet, off the hot path. */
+ * when the linear part does not hold the CLAIMED bytes, off the hot path. */
 static __always_inline __u32 frame_l3_present(const struct frame *f, __u32 claimed)
 {
 	__u32 linear = (__u32)(f->data_end - f->data) - f->l3_off;
 
 	if (!f->xdp)
 		return f->len - f->l3_off;
-	if (claimed && claimed <= linear)
+	if (claimed <= linear)
 		return linear;
 	return (__u32)bpf_xdp_get_buff_len(f->xdp) - f->l3_off;
 }
 
 /* The claimed IP length checked against the frame: a claim longer than the
- * frame is counted with what is there and reported; a zero claim (BIG TCP,
- * jumbogram) takes the frame. */
+ * frame is counted with what is there and reported. */
 static __always_inline __u32 l3_length(const struct frame *f, __u32 claimed)
 {
 	__u32 present = frame_l3_present(f, claimed);
 
-	if (claimed == 0)
-		return present;
 	if (claimed > present) {
 		count_error(TEXPORTER_ERR_LENGTH);
 		return present;
@@ -344,38 +350,127 @@ static __always_inline void classify_frame(struct frame *f, const void *l3)
 		classify(f, l3, 0);
 }
 
+/* Version 4 and an IHL of 5 to 15 words, in one compare of the first byte. */
+#define IPV4_FIRST_BYTE_MIN 0x45
+#define IPV4_FIRST_BYTE_MAX 0x4f
+
+/* An IPv4 packet as the kernel's ip_rcv takes it: a total length below
+ * the header's own is a header error, and so is 0, except in a GSO packet
+ * (BIG TCP), whose length is the frame's. */
+static __always_inline int parse_ipv4(struct frame *f)
+{
+	struct iphdr *ip = f->data + f->l3_off;
+	__u32 first, claimed;
+
+	if ((void *)(ip + 1) > f->data_end)
+		return TEXPORTER_ERR_TRUNCATED;
+	first = *(__u8 *)ip;
+	if (first - IPV4_FIRST_BYTE_MIN > IPV4_FIRST_BYTE_MAX - IPV4_FIRST_BYTE_MIN)
+		return TEXPORTER_ERR_MALFORMED;
+	claimed = bpf_ntohs(ip->tot_len);
+	if (claimed >= (first & 0xf) * 4)
+		f->l3_bytes = l3_length(f, claimed);
+	else if (claimed == 0 && frame_gso(f))
+		f->l3_bytes = f->len - f->l3_off; /* TC: the frame is linear or f->len */
+	else
+		return TEXPORTER_ERR_MALFORMED;
+	f->family = TEXPORTER_IPV4;
+	classify_frame(f, ip);
+	return FRAME_IP;
+}
+
+#define IPV6_JUMBO_OPTION 0xc2
+#define IPV6_OPTION_PAD1 0
+#define IPV6_HBH_OPTIONS_MAX 8 /* options looked at for a Jumbo Payload one */
+
+/* The length a Jumbo Payload option (RFC 2675) gives an IPv6 packet whose
+ * payload length is 0, checked as the kernel's ipv6_hop_jumbo checks it:
+ * in the hop-by-hop header right after the IPv6 header, option length 4,
+ * aligned 4n + 2, a value above 65,535. Returns FRAME_IP with *length set
+ * (40 + the value, at most 2^32 - 1), or the reason the packet is not
+ * counted: without such an option, or with a bad one, it is malformed. */
+static __always_inline int ipv6_jumbo_length(const struct frame *f, const struct ipv6hdr *ip6,
+					     __u32 *length)
+{
+	const __u8 *hbh = (const void *)(ip6 + 1);
+	__u32 end, off = 2, value;
+
+	if (ip6->nexthdr != IPPROTO_HOPOPTS)
+		return TEXPORTER_ERR_MALFORMED;
+	if ((void *)(hbh + 2) > f->data_end)
+		return TEXPORTER_ERR_TRUNCATED;
+	end = (hbh[1] + 1) * 8;
+#pragma unroll
+	for (int i = 0; i < IPV6_HBH_OPTIONS_MAX; i++) {
+		const __u8 *option = hbh + off;
+
+		if (off >= end)
+			break;
+		if ((void *)(option + 1) > f->data_end)
+			return TEXPORTER_ERR_TRUNCATED;
+		if (option[0] == IPV6_OPTION_PAD1) {
+			off += 1;
+			continue;
+		}
+		if ((void *)(option + 2) > f->data_end)
+			return TEXPORTER_ERR_TRUNCATED;
+		if (option[0] != IPV6_JUMBO_OPTION) {
+			off += 2 + option[1];
+			continue;
+		}
+		if (option[1] != 4 || (off & 3) != 2 || off + 6 > end)
+			return TEXPORTER_ERR_MALFORMED;
+		if ((void *)(option + 6) > f->data_end)
+			return TEXPORTER_ERR_TRUNCATED;
+		value = (__u32)option[2] << 24 | (__u32)option[3] << 16 | (__u32)option[4] << 8 |
+			option[5];
+		if (value <= 0xffff)
+			return TEXPORTER_ERR_MALFORMED;
+		*length = value > 0xffffffffu - sizeof(*ip6) ? 0xffffffffu : sizeof(*ip6) + value;
+		return FRAME_IP;
+	}
+	return TEXPORTER_ERR_MALFORMED;
+}
+
+/* An IPv6 packet as the kernel's ipv6_rcv takes it: 40 + the payload
+ * length; a payload length of 0 only in a jumbogram (the length in its
+ * Jumbo Payload option) or a GSO packet (BIG TCP: the frame's length). */
+static __always_inline int parse_ipv6(struct frame *f)
+{
+	struct ipv6hdr *ip6 = f->data + f->l3_off;
+	__u32 payload, jumbo;
+	int reason;
+
+	if ((void *)(ip6 + 1) > f->data_end)
+		return TEXPORTER_ERR_TRUNCATED;
+	if (ip6->version != 6)
+		return TEXPORTER_ERR_MALFORMED;
+	payload = bpf_ntohs(ip6->payload_len);
+	if (payload) {
+		f->l3_bytes = l3_length(f, sizeof(*ip6) + payload);
+	} else if (frame_gso(f)) {
+		f->l3_bytes = f->len - f->l3_off; /* TC: the frame is linear or f->len */
+	} else {
+		reason = ipv6_jumbo_length(f, ip6, &jumbo);
+		if (reason != FRAME_IP)
+			return reason;
+		f->l3_bytes = l3_length(f, jumbo);
+	}
+	f->family = TEXPORTER_IPV6;
+	classify_frame(f, ip6);
+	return FRAME_IP;
+}
+
 /* Returns FRAME_IP, or the enum texporter_error reason the frame is not
  * counted as traffic. */
 static __always_inline int parse_frame(struct frame *f)
 {
 	__u16 proto = parse_ethernet(f);
 
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = f->data + f->l3_off;
-
-		if ((void *)(ip + 1) > f->data_end)
-			return TEXPORTER_ERR_TRUNCATED;
-		if (ip->version != 4 || ip->ihl < 5)
-			return TEXPORTER_ERR_MALFORMED;
-		f->family = TEXPORTER_IPV4;
-		f->l3_bytes = l3_length(f, bpf_ntohs(ip->tot_len));
-		classify_frame(f, ip);
-		return FRAME_IP;
-	}
-	if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = f->data + f->l3_off;
-		__u32 payload;
-
-		if ((void *)(ip6 + 1) > f->data_end)
-			return TEXPORTER_ERR_TRUNCATED;
-		if (ip6->version != 6)
-			return TEXPORTER_ERR_MALFORMED;
-		payload = bpf_ntohs(ip6->payload_len);
-		f->family = TEXPORTER_IPV6;
-		f->l3_bytes = l3_length(f, payload ? sizeof(*ip6) + payload : 0);
-		classify_frame(f, ip6);
-		return FRAME_IP;
-	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(f);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(f);
 	if (proto == 0)
 		return TEXPORTER_ERR_TRUNCATED;
 	return TEXPORTER_ERR_NON_IP;
@@ -435,7 +530,6 @@ struct gso_shape {
 	__u32 not_on_wire; /* the IPv6 jumbo option of BIG TCP, stripped when segmenting */
 };
 
-#define IPV6_JUMBO_OPTION 0xc2
 #define IPV6_EXT_MAX 3 /* extension headers followed before giving up */
 
 struct ipv6_ext {
@@ -510,7 +604,7 @@ static __always_inline int tc_count(struct __sk_buff *skb)
 {
 	__u32 want = skb->len < TC_HEADERS_MAX ? skb->len : TC_HEADERS_MAX;
 	__u32 segments = skb->gso_segs;
-	struct frame f = { .len = skb->len };
+	struct frame f = { .len = skb->len, .skb = skb };
 	int reason;
 
 	/* Headers beyond the linear part (rare): make them readable first. */
