@@ -73,7 +73,8 @@ struct frame {
 	void *data;
 	void *data_end;
 	struct xdp_md *xdp; /* XDP with frags: frame length asked for only when needed */
-	struct __sk_buff *skb; /* TC: asked for GSO only when a length field is 0 */
+	struct __sk_buff *skb; /* TC: asked for a VLAN tag held aside, or for GSO,
+				* only when the frame needs it */
 	__u32 len;      /* otherwise: the frame's length, L2 included */
 	__u32 l3_off;   /* offset of the IP header */
 	__u32 family;   /* enum texporter_family */
@@ -248,6 +249,20 @@ static __always_inline __u32 classify_ipv6(struct trie *trie, const struct in6_a
 	return trie_leaf(entry);
 }
 
+/* parse_ethernet's answer for a frame that carries no IP packet: the enum
+ * texporter_error reason, above every ethertype. */
+#define L2_NOT_IP(reason) (0x10000u | (reason))
+#define L2_IS_NOT_IP(proto) ((proto) > 0xffffu)
+
+/* Whether the kernel holds a VLAN tag of the frame aside, in skb metadata:
+ * on TC ingress the outer tag always (the kernel takes it out of the frame
+ * before TC runs), on TC egress a tag a VLAN device left to the driver. XDP
+ * sees every tag in the frame. */
+static __always_inline int frame_tag_aside(const struct frame *f)
+{
+	return f->skb && f->skb->vlan_present;
+}
+
 /* Whether the frame is a GSO packet (TC only): the one kind whose IP
  * length field the kernel accepts as 0 (BIG TCP), taking the length from
  * the frame. */
@@ -256,16 +271,18 @@ static __always_inline int frame_gso(const struct frame *f)
 	return f->skb && f->skb->gso_size;
 }
 
-/* Skips up to two VLAN tags (802.1Q, 802.1ad); returns the ethertype of the
- * payload and sets f->l3_off, or returns 0 when the frame is too short. */
-static __always_inline __u16 parse_ethernet(struct frame *f)
+/* Skips up to two VLAN tags (802.1Q, 802.1ad), a tag held aside counting as
+ * the first, so that every hook sees the same two; returns the ethertype
+ * of the payload and sets f->l3_off, or returns L2_NOT_IP(reason). With a
+ * third tag the answer is that tag's ethertype, which is not IP. */
+static __always_inline __u32 parse_ethernet(struct frame *f)
 {
 	struct ethhdr *eth = f->data;
-	__u16 proto;
+	__u32 proto;
 	__u32 off = sizeof(*eth);
 
 	if ((void *)(eth + 1) > f->data_end)
-		return 0;
+		return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
 	proto = eth->h_proto;
 #pragma unroll
 	for (int i = 0; i < 2; i++) {
@@ -273,8 +290,11 @@ static __always_inline __u16 parse_ethernet(struct frame *f)
 
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
+		/* Asked only here, so untagged frames never ask. */
+		if (i == 1 && frame_tag_aside(f))
+			break;
 		if ((void *)(vlan + 1) > f->data_end)
-			return 0;
+			return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
 		proto = vlan->encapsulated_proto;
 		off += sizeof(*vlan);
 	}
@@ -465,14 +485,14 @@ static __always_inline int parse_ipv6(struct frame *f)
  * counted as traffic. */
 static __always_inline int parse_frame(struct frame *f)
 {
-	__u16 proto = parse_ethernet(f);
+	__u32 proto = parse_ethernet(f);
 
 	if (proto == bpf_htons(ETH_P_IP))
 		return parse_ipv4(f);
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return parse_ipv6(f);
-	if (proto == 0)
-		return TEXPORTER_ERR_TRUNCATED;
+	if (L2_IS_NOT_IP(proto))
+		return proto & 0xffff;
 	return TEXPORTER_ERR_NON_IP;
 }
 

@@ -93,6 +93,25 @@ assert_no_dataplane_errors() {
 	done
 }
 
+# assert_both_ways FAMILY PACKETS BYTES: lan->peer and peer->lan are
+# counted exactly so, and FAMILY has no other series.
+assert_both_ways() {
+	assert_series "$1" lan peer "$2" "$3"
+	assert_series "$1" peer lan "$2" "$3"
+	assert_series_count "$1" 2
+}
+
+# assert_not_counted "ignored N truncated N malformed N length N": the
+# frames the last read says were ignored or not counted in full.
+assert_not_counted() {
+	local reason got="ignored $(tx_metric texporter_ignored_frames_total "iface=\"$IF_A\"")"
+	for reason in truncated malformed length; do
+		got+=" $reason $(tx_metric texporter_dataplane_errors_total \
+			"iface=\"$IF_A\",reason=\"$reason\"")"
+	done
+	assert_equal "$got" "$1"
+}
+
 assert_attached() {
 	local direction=$1 hook=$2 mode=$3
 	assert_equal "$(tx_metric texporter_attach_info \
@@ -323,6 +342,60 @@ assert_ipv4_pings_counted() {
 	assert_series_count ipv4 0
 	assert_series_count ipv6 0
 	assert_no_dataplane_errors
+}
+
+# --- VLAN tags and ethertypes: the same on every hook -------------------------
+#
+# Each behaviour is checked on each ingress hook (XDP native, XDP generic,
+# TC) with frames sent from NS_B, and on TC egress with the same frames sent
+# from NS_A: "both ways" below. TC ingress gets the outer VLAN tag in skb
+# metadata, not in the frame; texporter counts it as the first of the two
+# tags it looks at, as XDP does.
+
+# 2 frames each way of: IPv4 and IPv6 behind three VLAN tags, IPv4 behind
+# four, a frame cut inside its third tag (a third tag is not looked at),
+# and ethertype 0 (an 802.3 length field) with and without a tag.
+deep_tags_and_ethertype_0_ignored() {
+	local side
+	for side in a b; do
+		tx_sendraw_from $side 4 --count 2 --vlan 300 --vlan 30 --vlan 3
+		tx_sendraw_from $side 6 --count 2 --vlan 300 --vlan 30 --vlan 3
+		tx_sendraw_from $side 4 --count 2 --vlan 300 --vlan 30 --vlan 3 --vlan 4
+		tx_sendraw_from $side 4 --count 2 --vlan 300 --vlan 30 --vlan 3 --truncate $((14 + 8 + 2))
+		tx_sendraw_from $side 4 --count 2 --ethertype 0
+		tx_sendraw_from $side 6 --count 2 --ethertype 0 --vlan 10
+	done
+	read_a
+	assert_series_count ipv4 0
+	assert_series_count ipv6 0
+	assert_not_counted "ignored 24 truncated 0 malformed 0 length 0"
+}
+
+@test "frames with three or more VLAN tags, and ethertype 0, count as ignored, on every hook" {
+	write_host_ranges
+	tx_on_every_ingress_hook "$CONFIG" deep_tags_and_ethertype_0_ignored
+}
+
+# 2 frames each way cut inside their only tag (16 bytes) and right after it
+# (18). XDP and TC egress count each as truncated. TC ingress never gets
+# them: the kernel drops a frame with less than a tag and 2 bytes after the
+# Ethernet header while it moves the tag into skb metadata, before TC.
+outer_tag_cut() {
+	local side truncated=8
+	for side in a b; do
+		tx_sendraw_from $side 4 --count 2 --vlan 100 --truncate 16
+		tx_sendraw_from $side 6 --count 2 --vlan 100 --truncate 18
+	done
+	[[ $TX_HOOK == "--ingress tc" ]] && truncated=4
+	read_a
+	assert_series_count ipv4 0
+	assert_series_count ipv6 0
+	assert_not_counted "ignored 0 truncated $truncated malformed 0 length 0"
+}
+
+@test "a frame cut inside its outer VLAN tag counts as truncated where it arrives: on XDP, not at all on TC ingress" {
+	write_host_ranges
+	tx_on_every_ingress_hook "$CONFIG" outer_tag_cut
 }
 
 # --- output -----------------------------------------------------------------
