@@ -249,8 +249,8 @@ static __always_inline __u32 classify_ipv6(struct trie *trie, const struct in6_a
 	return trie_leaf(entry);
 }
 
-/* parse_ethernet's answer for a frame that carries no IP packet: the enum
- * texporter_error reason, above every ethertype. */
+/* parse_ethernet's and parse_carrier's answer for a frame that carries no
+ * IP packet: the enum texporter_error reason, above every ethertype. */
 #define L2_NOT_IP(reason) (0x10000u | (reason))
 #define L2_IS_NOT_IP(proto) ((proto) > 0xffffu)
 
@@ -300,6 +300,106 @@ static __always_inline __u32 parse_ethernet(struct frame *f)
 	}
 	f->l3_off = off;
 	return proto;
+}
+
+/* An MPLS label stack entry (RFC 3032): label, traffic class, bottom of
+ * stack, TTL. */
+#define MPLS_BOTTOM_OF_STACK 0x00000100u
+#define MPLS_LABELS_MAX 8
+
+/* Walks an MPLS label stack from f->l3_off to its bottom and takes the
+ * payload for IP by its first nibble, as routers do when they hash it:
+ * 4 IPv4, 6 IPv6. Anything else (a pseudowire control word, Ethernet over
+ * MPLS without one) and a stack deeper than MPLS_LABELS_MAX are not IP.
+ * Returns the payload's ethertype with f->l3_off at it, or L2_NOT_IP. */
+static __always_inline __u32 parse_mpls(struct frame *f)
+{
+	__u32 off = f->l3_off;
+
+#pragma unroll
+	for (int i = 0; i < MPLS_LABELS_MAX; i++) {
+		__be32 *entry = f->data + off;
+		__u8 *payload = (void *)(entry + 1);
+
+		if ((void *)(entry + 1) > f->data_end)
+			return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
+		off += sizeof(*entry);
+		if (!(*entry & bpf_htonl(MPLS_BOTTOM_OF_STACK)))
+			continue;
+		if ((void *)(payload + 1) > f->data_end)
+			return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
+		f->l3_off = off;
+		if (*payload >> 4 == 4)
+			return bpf_htons(ETH_P_IP);
+		if (*payload >> 4 == 6)
+			return bpf_htons(ETH_P_IPV6);
+		return L2_NOT_IP(TEXPORTER_ERR_NON_IP);
+	}
+	return L2_NOT_IP(TEXPORTER_ERR_NON_IP);
+}
+
+/* A PPPoE session frame (RFC 2516): the PPPoE header, then PPP's protocol
+ * field, uncompressed as RFC 2516 asks. */
+struct pppoe_session {
+	__u8 ver_type;
+	__u8 code;
+	__be16 session;
+	__be16 length;
+	__be16 protocol;
+};
+
+#define PPP_PROTO_IPV4 0x0021
+#define PPP_PROTO_IPV6 0x0057
+
+/* Returns the ethertype of a PPPoE session frame's IPv4 or IPv6 packet
+ * with f->l3_off at it, or L2_NOT_IP (LCP, IPCP, anything else of PPP's). */
+static __always_inline __u32 parse_pppoe(struct frame *f)
+{
+	struct pppoe_session *s = f->data + f->l3_off;
+
+	if ((void *)(s + 1) > f->data_end)
+		return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
+	f->l3_off += sizeof(*s);
+	if (s->protocol == bpf_htons(PPP_PROTO_IPV4))
+		return bpf_htons(ETH_P_IP);
+	if (s->protocol == bpf_htons(PPP_PROTO_IPV6))
+		return bpf_htons(ETH_P_IPV6);
+	return L2_NOT_IP(TEXPORTER_ERR_NON_IP);
+}
+
+/* f->l3_off as an offset the verifier knows only to be below 256. It
+ * checks the IP parsers and both trie walks once per IP header offset it
+ * knows exactly: three for IP behind Ethernet, but 27 more for MPLS (8
+ * depths) and PPPoE behind 0-2 VLAN tags, and several times as many
+ * instructions to check. Adding a difference of two copies of a packet
+ * byte, which it cannot tell is 0, makes them all one offset to check. */
+static __always_inline __u32 l3_off_unknown_to_verifier(struct frame *f)
+{
+	__u8 *byte = f->data + (f->l3_off & 0xff);
+	__u32 same;
+
+	if ((void *)(byte + 1) > f->data_end)
+		return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
+	same = *byte;
+	asm volatile("" : "+r"(same));
+	f->l3_off = (f->l3_off + *byte - same) & 0xff;
+	return 0;
+}
+
+/* What carries IP on links where it is not right behind Ethernet: MPLS on
+ * a provider's core links, PPPoE on an access concentrator's. PROTO is
+ * what parse_ethernet answered; off the hot path. */
+static __always_inline __u32 parse_carrier(struct frame *f, __u32 proto)
+{
+	if (proto == bpf_htons(ETH_P_MPLS_UC) || proto == bpf_htons(ETH_P_MPLS_MC))
+		proto = parse_mpls(f);
+	else if (proto == bpf_htons(ETH_P_PPP_SES))
+		proto = parse_pppoe(f);
+	else if (!L2_IS_NOT_IP(proto))
+		return L2_NOT_IP(TEXPORTER_ERR_NON_IP);
+	if (L2_IS_NOT_IP(proto))
+		return proto;
+	return l3_off_unknown_to_verifier(f) ?: proto;
 }
 
 /* Bytes present from the IP header on. XDP multi-buffer frames (jumbo,
@@ -482,18 +582,27 @@ static __always_inline int parse_ipv6(struct frame *f)
 }
 
 /* Returns FRAME_IP, or the enum texporter_error reason the frame is not
- * counted as traffic. */
+ * counted as traffic. IP right behind Ethernet and its VLAN tags goes
+ * straight to the IP parsers, as before MPLS and PPPoE were counted; only
+ * other frames look further, and join those parsers (one copy each) with
+ * a second look at what they found. */
 static __always_inline int parse_frame(struct frame *f)
 {
 	__u32 proto = parse_ethernet(f);
 
 	if (proto == bpf_htons(ETH_P_IP))
-		return parse_ipv4(f);
+		goto ipv4;
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(f);
+		goto ipv6;
+	proto = parse_carrier(f, proto);
 	if (L2_IS_NOT_IP(proto))
 		return proto & 0xffff;
-	return TEXPORTER_ERR_NON_IP;
+	if (proto == bpf_htons(ETH_P_IPV6))
+		goto ipv6;
+ipv4:
+	return parse_ipv4(f);
+ipv6:
+	return parse_ipv6(f);
 }
 
 static __always_inline void count(const struct frame *f, __u32 bytes, __u32 packets)
@@ -617,7 +726,8 @@ static __always_inline void gso_shape_of(const struct frame *f, struct gso_shape
 	}
 }
 
-/* Ethernet, two VLAN tags, IPv6 with a few extension headers and the longest TCP header. */
+/* Ethernet, two VLAN tags, eight MPLS labels, IPv6 with a few extension
+ * headers and the longest TCP header. */
 #define TC_HEADERS_MAX 192
 
 static __always_inline int tc_count(struct __sk_buff *skb)
