@@ -73,6 +73,8 @@ struct frame {
 	void *data;
 	void *data_end;
 	struct xdp_md *xdp; /* XDP with frags: frame length asked for only when needed */
+	struct __sk_buff *skb; /* TC: asked for a VLAN tag held aside, or for GSO,
+				* only when the frame needs it */
 	__u32 len;      /* otherwise: the frame's length, L2 included */
 	__u32 l3_off;   /* offset of the IP header */
 	__u32 family;   /* enum texporter_family */
@@ -132,6 +134,10 @@ static __always_inline __u32 trie_entry(struct trie *trie, __u64 index)
 		return trie->entries[off];
 	if (!trie->split || !trie_move(trie, index))
 		return TEXPORTER_UNMATCHED_ID;
+	/* The mask is the verifier's bound: keep clang from dropping it where
+	 * it knows INDEX is small (a root entry), which older verifiers do not
+	 * (they lose the bounds of a byte-swapped address). */
+	asm volatile("" : "+r"(index));
 	return trie->entries[index & TEXPORTER_TRIE_CHUNK_MASK];
 }
 
@@ -153,6 +159,7 @@ static __always_inline __u32 trie_span(struct trie *trie, __u32 entry, __u32 key
 	if (off > trie->size - TEXPORTER_TRIE_SPAN_SIZE) {
 		if (!trie->split || !trie_move(trie, first))
 			return TEXPORTER_UNMATCHED_ID;
+		asm volatile("" : "+r"(first)); /* keep the mask: see trie_entry() */
 		off = first & (TEXPORTER_TRIE_CHUNK_MASK & ~(TEXPORTER_TRIE_SPAN_SIZE - 1));
 	}
 	/* The node's address from the register just checked, which is what
@@ -247,16 +254,40 @@ static __always_inline __u32 classify_ipv6(struct trie *trie, const struct in6_a
 	return trie_leaf(entry);
 }
 
-/* Skips up to two VLAN tags (802.1Q, 802.1ad); returns the ethertype of the
- * payload and sets f->l3_off, or returns 0 when the frame is too short. */
-static __always_inline __u16 parse_ethernet(struct frame *f)
+/* parse_ethernet's and parse_carrier's answer for a frame that carries no
+ * IP packet: the enum texporter_error reason, above every ethertype. */
+#define L2_NOT_IP(reason) (0x10000u | (reason))
+#define L2_IS_NOT_IP(proto) ((proto) > 0xffffu)
+
+/* Whether the kernel holds a VLAN tag of the frame aside, in skb metadata:
+ * on TC ingress the outer tag always (the kernel takes it out of the frame
+ * before TC runs), on TC egress a tag a VLAN device left to the driver. XDP
+ * sees every tag in the frame. */
+static __always_inline int frame_tag_aside(const struct frame *f)
+{
+	return f->skb && f->skb->vlan_present;
+}
+
+/* Whether the frame is a GSO packet (TC only): the one kind whose IP
+ * length field the kernel accepts as 0 (BIG TCP), taking the length from
+ * the frame. */
+static __always_inline int frame_gso(const struct frame *f)
+{
+	return f->skb && f->skb->gso_size;
+}
+
+/* Skips up to two VLAN tags (802.1Q, 802.1ad), a tag held aside counting as
+ * the first, so that every hook sees the same two; returns the ethertype
+ * of the payload and sets f->l3_off, or returns L2_NOT_IP(reason). With a
+ * third tag the answer is that tag's ethertype, which is not IP. */
+static __always_inline __u32 parse_ethernet(struct frame *f)
 {
 	struct ethhdr *eth = f->data;
-	__u16 proto;
+	__u32 proto;
 	__u32 off = sizeof(*eth);
 
 	if ((void *)(eth + 1) > f->data_end)
-		return 0;
+		return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
 	proto = eth->h_proto;
 #pragma unroll
 	for (int i = 0; i < 2; i++) {
@@ -264,8 +295,11 @@ static __always_inline __u16 parse_ethernet(struct frame *f)
 
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
+		/* Asked only here, so untagged frames never ask. */
+		if (i == 1 && frame_tag_aside(f))
+			break;
 		if ((void *)(vlan + 1) > f->data_end)
-			return 0;
+			return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
 		proto = vlan->encapsulated_proto;
 		off += sizeof(*vlan);
 	}
@@ -273,29 +307,126 @@ static __always_inline __u16 parse_ethernet(struct frame *f)
 	return proto;
 }
 
+/* An MPLS label stack entry (RFC 3032): label, traffic class, bottom of
+ * stack, TTL. */
+#define MPLS_BOTTOM_OF_STACK 0x00000100u
+#define MPLS_LABELS_MAX 8
+
+/* Walks an MPLS label stack from f->l3_off to its bottom and takes the
+ * payload for IP by its first nibble, as routers do when they hash it:
+ * 4 IPv4, 6 IPv6. Anything else (a pseudowire control word, Ethernet over
+ * MPLS without one) and a stack deeper than MPLS_LABELS_MAX are not IP.
+ * Returns the payload's ethertype with f->l3_off at it, or L2_NOT_IP. */
+static __always_inline __u32 parse_mpls(struct frame *f)
+{
+	__u32 off = f->l3_off;
+
+#pragma unroll
+	for (int i = 0; i < MPLS_LABELS_MAX; i++) {
+		__be32 *entry = f->data + off;
+		__u8 *payload = (void *)(entry + 1);
+
+		if ((void *)(entry + 1) > f->data_end)
+			return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
+		off += sizeof(*entry);
+		if (!(*entry & bpf_htonl(MPLS_BOTTOM_OF_STACK)))
+			continue;
+		if ((void *)(payload + 1) > f->data_end)
+			return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
+		f->l3_off = off;
+		if (*payload >> 4 == 4)
+			return bpf_htons(ETH_P_IP);
+		if (*payload >> 4 == 6)
+			return bpf_htons(ETH_P_IPV6);
+		return L2_NOT_IP(TEXPORTER_ERR_NON_IP);
+	}
+	return L2_NOT_IP(TEXPORTER_ERR_NON_IP);
+}
+
+/* A PPPoE session frame (RFC 2516): the PPPoE header, then PPP's protocol
+ * field, uncompressed as RFC 2516 asks. */
+struct pppoe_session {
+	__u8 ver_type;
+	__u8 code;
+	__be16 session;
+	__be16 length;
+	__be16 protocol;
+};
+
+#define PPP_PROTO_IPV4 0x0021
+#define PPP_PROTO_IPV6 0x0057
+
+/* Returns the ethertype of a PPPoE session frame's IPv4 or IPv6 packet
+ * with f->l3_off at it, or L2_NOT_IP (LCP, IPCP, anything else of PPP's). */
+static __always_inline __u32 parse_pppoe(struct frame *f)
+{
+	struct pppoe_session *s = f->data + f->l3_off;
+
+	if ((void *)(s + 1) > f->data_end)
+		return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
+	f->l3_off += sizeof(*s);
+	if (s->protocol == bpf_htons(PPP_PROTO_IPV4))
+		return bpf_htons(ETH_P_IP);
+	if (s->protocol == bpf_htons(PPP_PROTO_IPV6))
+		return bpf_htons(ETH_P_IPV6);
+	return L2_NOT_IP(TEXPORTER_ERR_NON_IP);
+}
+
+/* f->l3_off as an offset the verifier knows only to be below 256. It
+ * checks the IP parsers and both trie walks once per IP header offset it
+ * knows exactly: three for IP behind Ethernet, but 27 more for MPLS (8
+ * depths) and PPPoE behind 0-2 VLAN tags, and several times as many
+ * instructions to check. Adding a difference of two copies of a packet
+ * byte, which it cannot tell is 0, makes them all one offset to check. */
+static __always_inline __u32 l3_off_unknown_to_verifier(struct frame *f)
+{
+	__u8 *byte = f->data + (f->l3_off & 0xff);
+	__u32 same;
+
+	if ((void *)(byte + 1) > f->data_end)
+		return L2_NOT_IP(TEXPORTER_ERR_TRUNCATED);
+	same = *byte;
+	asm volatile("" : "+r"(same));
+	f->l3_off = (f->l3_off + *byte - same) & 0xff;
+	return 0;
+}
+
+/* What carries IP on links where it is not right behind Ethernet: MPLS on
+ * a provider's core links, PPPoE on an access concentrator's. PROTO is
+ * what parse_ethernet answered; off the hot path. */
+static __always_inline __u32 parse_carrier(struct frame *f, __u32 proto)
+{
+	if (proto == bpf_htons(ETH_P_MPLS_UC) || proto == bpf_htons(ETH_P_MPLS_MC))
+		proto = parse_mpls(f);
+	else if (proto == bpf_htons(ETH_P_PPP_SES))
+		proto = parse_pppoe(f);
+	else if (!L2_IS_NOT_IP(proto))
+		return L2_NOT_IP(TEXPORTER_ERR_NON_IP);
+	if (L2_IS_NOT_IP(proto))
+		return proto;
+	return l3_off_unknown_to_verifier(f) ?: proto;
+}
+
 /* Bytes present from the IP header on. XDP multi-buffer frames (jumbo,
  * xdp.frags) carry more than the linear part: ask for their length only
- * when the linear part does not hold the packet, off the hot path. */
+ * when the linear part does not hold the CLAIMED bytes, off the hot path. */
 static __always_inline __u32 frame_l3_present(const struct frame *f, __u32 claimed)
 {
 	__u32 linear = (__u32)(f->data_end - f->data) - f->l3_off;
 
 	if (!f->xdp)
 		return f->len - f->l3_off;
-	if (claimed && claimed <= linear)
+	if (claimed <= linear)
 		return linear;
 	return (__u32)bpf_xdp_get_buff_len(f->xdp) - f->l3_off;
 }
 
 /* The claimed IP length checked against the frame: a claim longer than the
- * frame is counted with what is there and reported; a zero claim (BIG TCP,
- * jumbogram) takes the frame. */
+ * frame is counted with what is there and reported. */
 static __always_inline __u32 l3_length(const struct frame *f, __u32 claimed)
 {
 	__u32 present = frame_l3_present(f, claimed);
 
-	if (claimed == 0)
-		return present;
 	if (claimed > present) {
 		count_error(TEXPORTER_ERR_LENGTH);
 		return present;
@@ -344,41 +475,139 @@ static __always_inline void classify_frame(struct frame *f, const void *l3)
 		classify(f, l3, 0);
 }
 
+/* Version 4 and an IHL of 5 to 15 words, in one compare of the first byte. */
+#define IPV4_FIRST_BYTE_MIN 0x45
+#define IPV4_FIRST_BYTE_MAX 0x4f
+
+/* An IPv4 packet as the kernel's ip_rcv takes it: a total length below
+ * the header's own is a header error, and so is 0, except in a GSO packet
+ * (BIG TCP), whose length is the frame's. */
+static __always_inline int parse_ipv4(struct frame *f)
+{
+	struct iphdr *ip = f->data + f->l3_off;
+	__u32 first, claimed;
+
+	if ((void *)(ip + 1) > f->data_end)
+		return TEXPORTER_ERR_TRUNCATED;
+	first = *(__u8 *)ip;
+	if (first - IPV4_FIRST_BYTE_MIN > IPV4_FIRST_BYTE_MAX - IPV4_FIRST_BYTE_MIN)
+		return TEXPORTER_ERR_MALFORMED;
+	claimed = bpf_ntohs(ip->tot_len);
+	if (claimed >= (first & 0xf) * 4)
+		f->l3_bytes = l3_length(f, claimed);
+	else if (claimed == 0 && frame_gso(f))
+		f->l3_bytes = f->len - f->l3_off; /* TC: the frame is linear or f->len */
+	else
+		return TEXPORTER_ERR_MALFORMED;
+	f->family = TEXPORTER_IPV4;
+	classify_frame(f, ip);
+	return FRAME_IP;
+}
+
+#define IPV6_JUMBO_OPTION 0xc2
+#define IPV6_OPTION_PAD1 0
+#define IPV6_HBH_OPTIONS_MAX 8 /* options looked at for a Jumbo Payload one */
+
+/* The length a Jumbo Payload option (RFC 2675) gives an IPv6 packet whose
+ * payload length is 0, checked as the kernel's ipv6_hop_jumbo checks it:
+ * in the hop-by-hop header right after the IPv6 header, option length 4,
+ * aligned 4n + 2, a value above 65,535. Returns FRAME_IP with *length set
+ * (40 + the value, at most 2^32 - 1), or the reason the packet is not
+ * counted: without such an option, or with a bad one, it is malformed. */
+static __always_inline int ipv6_jumbo_length(const struct frame *f, const struct ipv6hdr *ip6,
+					     __u32 *length)
+{
+	const __u8 *hbh = (const void *)(ip6 + 1);
+	__u32 end, off = 2, value;
+
+	if (ip6->nexthdr != IPPROTO_HOPOPTS)
+		return TEXPORTER_ERR_MALFORMED;
+	if ((void *)(hbh + 2) > f->data_end)
+		return TEXPORTER_ERR_TRUNCATED;
+	end = (hbh[1] + 1) * 8;
+#pragma unroll
+	for (int i = 0; i < IPV6_HBH_OPTIONS_MAX; i++) {
+		const __u8 *option = hbh + off;
+
+		if (off >= end)
+			break;
+		if ((void *)(option + 1) > f->data_end)
+			return TEXPORTER_ERR_TRUNCATED;
+		if (option[0] == IPV6_OPTION_PAD1) {
+			off += 1;
+			continue;
+		}
+		if ((void *)(option + 2) > f->data_end)
+			return TEXPORTER_ERR_TRUNCATED;
+		if (option[0] != IPV6_JUMBO_OPTION) {
+			off += 2 + option[1];
+			continue;
+		}
+		if (option[1] != 4 || (off & 3) != 2 || off + 6 > end)
+			return TEXPORTER_ERR_MALFORMED;
+		if ((void *)(option + 6) > f->data_end)
+			return TEXPORTER_ERR_TRUNCATED;
+		value = (__u32)option[2] << 24 | (__u32)option[3] << 16 | (__u32)option[4] << 8 |
+			option[5];
+		if (value <= 0xffff)
+			return TEXPORTER_ERR_MALFORMED;
+		*length = value > 0xffffffffu - sizeof(*ip6) ? 0xffffffffu : sizeof(*ip6) + value;
+		return FRAME_IP;
+	}
+	return TEXPORTER_ERR_MALFORMED;
+}
+
+/* An IPv6 packet as the kernel's ipv6_rcv takes it: 40 + the payload
+ * length; a payload length of 0 only in a jumbogram (the length in its
+ * Jumbo Payload option) or a GSO packet (BIG TCP: the frame's length). */
+static __always_inline int parse_ipv6(struct frame *f)
+{
+	struct ipv6hdr *ip6 = f->data + f->l3_off;
+	__u32 payload, jumbo;
+	int reason;
+
+	if ((void *)(ip6 + 1) > f->data_end)
+		return TEXPORTER_ERR_TRUNCATED;
+	if (ip6->version != 6)
+		return TEXPORTER_ERR_MALFORMED;
+	payload = bpf_ntohs(ip6->payload_len);
+	if (payload) {
+		f->l3_bytes = l3_length(f, sizeof(*ip6) + payload);
+	} else if (frame_gso(f)) {
+		f->l3_bytes = f->len - f->l3_off; /* TC: the frame is linear or f->len */
+	} else {
+		reason = ipv6_jumbo_length(f, ip6, &jumbo);
+		if (reason != FRAME_IP)
+			return reason;
+		f->l3_bytes = l3_length(f, jumbo);
+	}
+	f->family = TEXPORTER_IPV6;
+	classify_frame(f, ip6);
+	return FRAME_IP;
+}
+
 /* Returns FRAME_IP, or the enum texporter_error reason the frame is not
- * counted as traffic. */
+ * counted as traffic. IP right behind Ethernet and its VLAN tags goes
+ * straight to the IP parsers, as before MPLS and PPPoE were counted; only
+ * other frames look further, and join those parsers (one copy each) with
+ * a second look at what they found. */
 static __always_inline int parse_frame(struct frame *f)
 {
-	__u16 proto = parse_ethernet(f);
+	__u32 proto = parse_ethernet(f);
 
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = f->data + f->l3_off;
-
-		if ((void *)(ip + 1) > f->data_end)
-			return TEXPORTER_ERR_TRUNCATED;
-		if (ip->version != 4 || ip->ihl < 5)
-			return TEXPORTER_ERR_MALFORMED;
-		f->family = TEXPORTER_IPV4;
-		f->l3_bytes = l3_length(f, bpf_ntohs(ip->tot_len));
-		classify_frame(f, ip);
-		return FRAME_IP;
-	}
-	if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = f->data + f->l3_off;
-		__u32 payload;
-
-		if ((void *)(ip6 + 1) > f->data_end)
-			return TEXPORTER_ERR_TRUNCATED;
-		if (ip6->version != 6)
-			return TEXPORTER_ERR_MALFORMED;
-		payload = bpf_ntohs(ip6->payload_len);
-		f->family = TEXPORTER_IPV6;
-		f->l3_bytes = l3_length(f, payload ? sizeof(*ip6) + payload : 0);
-		classify_frame(f, ip6);
-		return FRAME_IP;
-	}
-	if (proto == 0)
-		return TEXPORTER_ERR_TRUNCATED;
-	return TEXPORTER_ERR_NON_IP;
+	if (proto == bpf_htons(ETH_P_IP))
+		goto ipv4;
+	if (proto == bpf_htons(ETH_P_IPV6))
+		goto ipv6;
+	proto = parse_carrier(f, proto);
+	if (L2_IS_NOT_IP(proto))
+		return proto & 0xffff;
+	if (proto == bpf_htons(ETH_P_IPV6))
+		goto ipv6;
+ipv4:
+	return parse_ipv4(f);
+ipv6:
+	return parse_ipv6(f);
 }
 
 static __always_inline void count(const struct frame *f, __u32 bytes, __u32 packets)
@@ -435,7 +664,6 @@ struct gso_shape {
 	__u32 not_on_wire; /* the IPv6 jumbo option of BIG TCP, stripped when segmenting */
 };
 
-#define IPV6_JUMBO_OPTION 0xc2
 #define IPV6_EXT_MAX 3 /* extension headers followed before giving up */
 
 struct ipv6_ext {
@@ -503,14 +731,15 @@ static __always_inline void gso_shape_of(const struct frame *f, struct gso_shape
 	}
 }
 
-/* Ethernet, two VLAN tags, IPv6 with a few extension headers and the longest TCP header. */
+/* Ethernet, two VLAN tags, eight MPLS labels, IPv6 with a few extension
+ * headers and the longest TCP header. */
 #define TC_HEADERS_MAX 192
 
 static __always_inline int tc_count(struct __sk_buff *skb)
 {
 	__u32 want = skb->len < TC_HEADERS_MAX ? skb->len : TC_HEADERS_MAX;
 	__u32 segments = skb->gso_segs;
-	struct frame f = { .len = skb->len };
+	struct frame f = { .len = skb->len, .skb = skb };
 	int reason;
 
 	/* Headers beyond the linear part (rare): make them readable first. */

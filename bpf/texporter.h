@@ -8,7 +8,7 @@
  *   meta      ARRAY[1]  struct texporter_meta        loader writes, reader reads
  *   names     ARRAY[capacity] struct texporter_name  id -> range name ("" = free);
  *             id 0 holds the name of the unmatched range (default "other")
- *   counters  PERCPU_ARRAY[2*capacity*capacity] struct texporter_counter
+ *   counters  PERCPU_ARRAY[texporter_counter_slots(capacity)] struct texporter_counter
  *             index texporter_counter_index(family, src id, dst id)
  *   carry     ARRAY, same layout as counters, optional: totals carried over
  *             from a smaller counter map when the loader grew it; the reader
@@ -133,6 +133,14 @@ static inline __u32 texporter_counter_index(__u32 capacity, __u32 family,
 					    __u32 src, __u32 dst)
 {
 	return (family * capacity + src) * capacity + dst;
+}
+
+/* Slots of a counter map (and of carry) with CAPACITY ids per axis: one
+ * per family, source id and destination id. At most TEXPORTER_MAX_IDS
+ * ids, so the count fits a __u32. */
+static inline __u32 texporter_counter_slots(__u32 capacity)
+{
+	return TEXPORTER_FAMILY_COUNT * capacity * capacity;
 }
 
 struct texporter_name {

@@ -228,6 +228,12 @@ int attach_remove_legacy(enum direction dir, int ifindex, const char *ifname)
 	return 0;
 }
 
+void attach_detach_link(int link_fd)
+{
+	if (bpf_link_detach(link_fd) && errno != ENOLINK)
+		log_debug("cannot detach link: %s", strerror(errno));
+}
+
 int attach_link_ifindex(int link_fd)
 {
 	struct bpf_link_info info;

@@ -53,6 +53,11 @@ int attach_prog_fd(const struct attachment *a, enum direction dir, int ifindex);
  * hook field matters for the ingress direction only). */
 struct attach_request attach_request_for(enum texporter_attach how);
 
+/* Takes the link LINK_FD off its hook now. Dropping the last reference
+ * would do that too, but kernels before 5.13 or so drop a pinned one only
+ * after an RCU grace period, too late for an attach that follows. */
+void attach_detach_link(int link_fd);
+
 /* The ifindex a link is attached to, 0 when its device is gone. */
 int attach_link_ifindex(int link_fd);
 

@@ -20,61 +20,36 @@
  * In messages ranges are counted from 1 ("range #3" is the third in the
  * file) and list entries are shown with their JSON index ("ipv4[0]" is the
  * first entry), as jq writes them.
+ *
+ * This file walks the ranges and builds the result; config_json.c parses
+ * the text, config_check.c checks across ranges, config_report.c words
+ * the messages.
  */
 #include "config.h"
+#include "config_build.h"
 
-#include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "cidr.h"
+#include "hash.h"
 #include "log.h"
-
-/* Messages printed per kind (errors, warnings) before the rest are only
- * counted: enough to fix a file, not enough to flood a terminal. */
-#define CONFIG_REPORT_CAP 20
+#include "readfile.h"
+#include "reason.h"
+#include "utf8.h"
 
 /* A config is a list of names and prefixes; anything larger than this is a
  * mistake (a wrong file), and reading it would only exhaust memory. */
 #define CONFIG_MAX_BYTES (256u << 20)
 
-/* Bytes of a string shown in a message before it is cut with "...". */
-#define CONFIG_QUOTE_BYTES 64
-/* Worst case: every shown byte escaped as \xNN, plus quotes, "..." and NUL. */
-#define CONFIG_QUOTE_LEN (CONFIG_QUOTE_BYTES * 4 + 8)
-
-#define FNV1A_OFFSET 0xcbf29ce484222325ULL
-#define FNV1A_PRIME 0x100000001b3ULL
-
-static const char *const family_key[TEXPORTER_FAMILY_COUNT] = {
-	[TEXPORTER_IPV4] = "ipv4",
-	[TEXPORTER_IPV6] = "ipv6",
-};
-static const char *const family_label[TEXPORTER_FAMILY_COUNT] = {
-	[TEXPORTER_IPV4] = "IPv4",
-	[TEXPORTER_IPV6] = "IPv6",
-};
 static const char *const family_example[TEXPORTER_FAMILY_COUNT] = {
 	[TEXPORTER_IPV4] = "192.0.2.0/24",
 	[TEXPORTER_IPV6] = "2001:db8::/32",
-};
-static const int family_af[TEXPORTER_FAMILY_COUNT] = {
-	[TEXPORTER_IPV4] = AF_INET,
-	[TEXPORTER_IPV6] = AF_INET6,
-};
-static const unsigned family_bits[TEXPORTER_FAMILY_COUNT] = {
-	[TEXPORTER_IPV4] = 32,
-	[TEXPORTER_IPV6] = 128,
 };
 
 /* The keys of a range object; the lists follow the order of the families. */
@@ -95,220 +70,6 @@ struct config_members {
 	bool repeated[MEMBER_COUNT];
 };
 
-struct config_report {
-	const char *path;
-	size_t errors;
-	size_t warnings;
-};
-
-/* A prefix while the file is checked: where it came from is kept for
- * messages, and the range index is wide because the number of ranges is
- * not known to fit config_prefix.range until the check is over. */
-struct config_entry {
-	struct config_prefix prefix;
-	uint32_t range;
-	uint32_t index; /* position in its "ipv4"/"ipv6" list */
-};
-
-struct config_build {
-	struct config_report rep;
-	struct config_range *ranges; /* name[0] == '\0' while the name is bad */
-	size_t n_ranges;
-	struct config_entry *entries;
-	size_t n_entries;
-	size_t cap_entries;
-	size_t repeats; /* prefixes repeated within their own range */
-	bool out_of_memory;
-};
-
-/* ---- messages ---------------------------------------------------------- */
-
-/* Counts a problem and prints it while under the cap. WHERE is the file,
- * with line and column when the problem has a position. */
-__attribute__((format(printf, 4, 0)))
-static void config_vreport(struct config_report *rep, enum log_level level,
-			   const char *where, const char *fmt, va_list ap)
-{
-	size_t *count = level >= LOG_ERROR ? &rep->errors : &rep->warnings;
-	char msg[2048];
-
-	if (++*count > CONFIG_REPORT_CAP)
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log_msg(level, "%s: %s", where, msg);
-}
-
-__attribute__((format(printf, 2, 3)))
-static void config_error(struct config_report *rep, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	config_vreport(rep, LOG_ERROR, rep->path, fmt, ap);
-	va_end(ap);
-}
-
-__attribute__((format(printf, 2, 3)))
-static void config_warn(struct config_report *rep, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	config_vreport(rep, LOG_WARN, rep->path, fmt, ap);
-	va_end(ap);
-}
-
-static void config_report_overflow(const struct config_report *rep)
-{
-	if (rep->warnings > CONFIG_REPORT_CAP)
-		log_warn("%s: ... and %zu more warnings", rep->path,
-			 rep->warnings - CONFIG_REPORT_CAP);
-	if (rep->errors > CONFIG_REPORT_CAP)
-		log_error("%s: ... and %zu more errors", rep->path,
-			  rep->errors - CONFIG_REPORT_CAP);
-}
-
-/* Writes a reason into WHY (which may be NULL) and returns -1, so a check
- * can fail in one statement. */
-__attribute__((format(printf, 3, 4)))
-static int config_reason(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || why_len == 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static const char *config_json_type(const cJSON *item)
-{
-	if (cJSON_IsObject(item))
-		return "an object";
-	if (cJSON_IsArray(item))
-		return "an array";
-	if (cJSON_IsString(item))
-		return "a string";
-	if (cJSON_IsNumber(item))
-		return "a number";
-	if (cJSON_IsBool(item))
-		return "a boolean";
-	if (cJSON_IsNull(item))
-		return "null";
-	return "an invalid value";
-}
-
-/* ---- UTF-8 and quoting --------------------------------------------------- */
-
-/* Length of the UTF-8 sequence at S (at most LEFT bytes), its code point in
- * *CP; 0 if the bytes are not well-formed UTF-8. Overlong forms, surrogates
- * and values above U+10FFFF are not, so a name has one spelling only. */
-static size_t utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
-{
-	static const uint32_t min_value[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t n;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min_value[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* C0, DEL and C1: the Unicode control characters (category Cc). */
-static bool utf8_is_control(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
-}
-
-struct config_text {
-	char *buf;
-	size_t len;
-	size_t used;
-};
-
-static void config_text_add(struct config_text *t, const char *s, size_t n)
-{
-	if (t->used + n >= t->len)
-		n = t->len - t->used - 1;
-	memcpy(t->buf + t->used, s, n);
-	t->used += n;
-	t->buf[t->used] = '\0';
-}
-
-/* Adds one character of TEXT at *I, escaped if it would hide what is
- * wrong with the text or break the log line; advances *I. */
-static void config_text_add_char(struct config_text *t, const unsigned char *s,
-				 size_t left, size_t *i)
-{
-	char esc[8];
-	uint32_t cp;
-	size_t n = utf8_decode(s + *i, left, &cp);
-
-	if (n == 0) {
-		snprintf(esc, sizeof(esc), "\\x%02x", s[*i]);
-		config_text_add(t, esc, strlen(esc));
-		*i += 1;
-		return;
-	}
-	if (cp == '"' || cp == '\\') {
-		esc[0] = '\\';
-		esc[1] = (char)cp;
-		config_text_add(t, esc, 2);
-	} else if (utf8_is_control(cp)) {
-		snprintf(esc, sizeof(esc), cp < 0x80 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
-		config_text_add(t, esc, strlen(esc));
-	} else {
-		config_text_add(t, (const char *)s + *i, n);
-	}
-	*i += n;
-}
-
-/* Quotes TEXT into BUF (CONFIG_QUOTE_LEN bytes) for a message, cut after
- * CONFIG_QUOTE_BYTES bytes; returns BUF. */
-static const char *config_quote(const char *text, char *buf)
-{
-	struct config_text t = { .buf = buf, .len = CONFIG_QUOTE_LEN };
-	const unsigned char *s = (const unsigned char *)text;
-	size_t len = strlen(text);
-	size_t shown = len < CONFIG_QUOTE_BYTES ? len : CONFIG_QUOTE_BYTES;
-	size_t i = 0;
-
-	buf[0] = '\0';
-	config_text_add(&t, "\"", 1);
-	while (i < shown)
-		config_text_add_char(&t, s, len - i, &i);
-	config_text_add(&t, "\"", 1);
-	if (i < len)
-		config_text_add(&t, "...", 3);
-	return buf;
-}
-
 /* ---- names ---------------------------------------------------------------- */
 
 int config_check_name(const char *name, char *why, size_t why_len)
@@ -319,26 +80,25 @@ int config_check_name(const char *name, char *why, size_t why_len)
 	size_t n;
 
 	if (len == 0)
-		return config_reason(why, why_len, "is empty");
+		return reason(why, why_len, "is empty");
 	if (len >= TEXPORTER_NAME_LEN)
-		return config_reason(why, why_len, "is %zu bytes long; at most %d are allowed",
+		return reason(why, why_len, "is %zu bytes long; at most %d are allowed",
 				     len, TEXPORTER_NAME_LEN - 1);
 	for (size_t i = 0; i < len; i += n) {
 		n = utf8_decode(s + i, len - i, &cp);
 		if (n == 0)
-			return config_reason(why, why_len,
+			return reason(why, why_len,
 					     "is not valid UTF-8 (byte 0x%02x at offset %zu)",
 					     s[i], i);
 		if (utf8_is_control(cp))
-			return config_reason(why, why_len,
+			return reason(why, why_len,
 					     "contains the control character U+%04X at offset %zu",
 					     (unsigned)cp, i);
 	}
 	return 0;
 }
 
-/* "range "zoom"" once the range has a valid name, "range #3" until then. */
-static const char *config_range_label(const struct config_range *r, size_t index,
+const char *config_range_label(const struct config_range *r, size_t index,
 				      char *buf, size_t len)
 {
 	char quoted[CONFIG_QUOTE_LEN];
@@ -350,322 +110,31 @@ static const char *config_range_label(const struct config_range *r, size_t index
 	return buf;
 }
 
-/* ---- prefixes ------------------------------------------------------------- */
-
-static bool config_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static int config_parse_address(const char *addr, bool has_len, int family,
-				uint8_t *out, char *why, size_t why_len)
-{
-	int other = family == TEXPORTER_IPV4 ? TEXPORTER_IPV6 : TEXPORTER_IPV4;
-	uint8_t scratch[16];
-
-	if (inet_pton(family_af[family], addr, out) == 1)
-		return 0;
-	if (strchr(addr, '%'))
-		return config_reason(why, why_len, "has a zone index ('%%...'); prefixes cannot have one");
-	if (inet_pton(family_af[other], addr, scratch) == 1)
-		return config_reason(why, why_len, "is an %s %s; it belongs in the \"%s\" list",
-				     family_label[other], has_len ? "prefix" : "address",
-				     family_key[other]);
-	if (has_len)
-		return config_reason(why, why_len, "does not start with a valid %s address",
-				     family_label[family]);
-	return config_reason(why, why_len, "is not a valid %s address or prefix",
-			     family_label[family]);
-}
-
-/* Leading zeros are refused ("/08"): inet_pton refuses them in IPv4
- * addresses too, and some tools read them as octal. */
-static int config_parse_prefix_len(const char *text, int family, uint8_t *len,
-				   char *why, size_t why_len)
-{
-	unsigned max = family_bits[family];
-	unsigned value = 0;
-
-	if (text[0] == '\0')
-		return config_reason(why, why_len, "has no prefix length after the '/'");
-	for (const char *c = text; *c; c++) {
-		if (*c < '0' || *c > '9') {
-			if (strchr(text, '.'))
-				return config_reason(why, why_len,
-						     "has a netmask after the '/'; write a prefix length such as /24");
-			return config_reason(why, why_len, "has a prefix length that is not a number");
-		}
-		if (value <= max) /* saturates: anything above max is wrong alike */
-			value = value * 10 + (unsigned)(*c - '0');
-	}
-	if (text[0] == '0' && text[1] != '\0')
-		return config_reason(why, why_len, "has a prefix length with a leading zero");
-	if (value > max)
-		return config_reason(why, why_len, "has a prefix length above %u, the %s maximum",
-				     max, family_label[family]);
-	*len = (uint8_t)value;
-	return 0;
-}
-
-int config_parse_cidr(const char *text, int family, struct config_prefix *out,
-		      char *why, size_t why_len)
-{
-	char addr[CONFIG_CIDR_STRLEN];
-	size_t len = strlen(text);
-	const char *slash = strchr(text, '/');
-	size_t addr_len = slash ? (size_t)(slash - text) : len;
-
-	if (family != TEXPORTER_IPV4 && family != TEXPORTER_IPV6)
-		return config_reason(why, why_len, "has an unknown address family %d", family);
-	if (len == 0)
-		return config_reason(why, why_len, "is empty");
-	if (config_is_space(text[0]) || config_is_space(text[len - 1]))
-		return config_reason(why, why_len, "has leading or trailing whitespace");
-	if (addr_len == 0)
-		return config_reason(why, why_len, "has no address before the '/'");
-	if (addr_len >= sizeof(addr))
-		return config_reason(why, why_len, "is too long to be an %s prefix",
-				     family_label[family]);
-	memcpy(addr, text, addr_len);
-	addr[addr_len] = '\0';
-
-	memset(out, 0, sizeof(*out));
-	out->family = (uint8_t)family;
-	if (config_parse_address(addr, slash != NULL, family, out->addr, why, why_len) < 0)
-		return -1;
-	if (!slash) {
-		out->len = (uint8_t)family_bits[family];
-		return 0;
-	}
-	return config_parse_prefix_len(slash + 1, family, &out->len, why, why_len);
-}
-
-bool config_clear_host_bits(struct config_prefix *p)
-{
-	bool changed = false;
-
-	for (unsigned i = 0; i < sizeof(p->addr); i++) {
-		unsigned keep = p->len > i * 8 ? p->len - i * 8 : 0;
-		uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff00u >> keep);
-
-		if (p->addr[i] & ~mask) {
-			p->addr[i] &= mask;
-			changed = true;
-		}
-	}
-	return changed;
-}
-
-void config_format_cidr(const struct config_prefix *p, char *buf, size_t len)
-{
-	char addr[INET6_ADDRSTRLEN];
-	int af = p->family == TEXPORTER_IPV6 ? AF_INET6 : AF_INET;
-
-	if (!inet_ntop(af, p->addr, addr, sizeof(addr)))
-		snprintf(addr, sizeof(addr), "?");
-	snprintf(buf, len, "%s/%u", addr, p->len);
-}
-
 /* ---- reading the file ------------------------------------------------------- */
-
-static int config_read_fd(struct config_report *rep, int fd, size_t size_hint,
-			  char **text, size_t *len)
-{
-	/* One byte more than the limit tells a file at the limit from a
-	 * larger one, one more again holds the NUL. */
-	size_t max_cap = (size_t)CONFIG_MAX_BYTES + 2;
-	size_t cap = size_hint + 2 < max_cap ? size_hint + 2 : max_cap;
-	size_t used = 0;
-	char *buf = malloc(cap);
-
-	while (buf) {
-		if (used + 1 == cap) {
-			char *bigger = cap < max_cap ? realloc(buf, cap * 2 < max_cap ? cap * 2 : max_cap) : NULL;
-
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap = cap * 2 < max_cap ? cap * 2 : max_cap;
-		}
-		ssize_t n = read(fd, buf + used, cap - used - 1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			config_error(rep, "cannot read: %s", strerror(errno));
-			free(buf);
-			return -1;
-		}
-		if (n == 0) {
-			buf[used] = '\0';
-			*text = buf;
-			*len = used;
-			return 0;
-		}
-		used += (size_t)n;
-	}
-	if (used > CONFIG_MAX_BYTES)
-		config_error(rep, "is larger than %u MiB; it cannot be a range config",
-			     CONFIG_MAX_BYTES >> 20);
-	else
-		config_error(rep, "out of memory while reading the file");
-	free(buf);
-	return -1;
-}
 
 /* Reads the whole file into a NUL-terminated buffer: cJSON parses text in
  * memory, and line and column of an error are computed from it. */
 static int config_read_file(struct config_report *rep, char **text, size_t *len)
 {
-	struct stat st;
-	size_t hint = 0;
-	int fd = open(rep->path, O_RDONLY | O_CLOEXEC);
-	int ret;
+	static const char *const problem[] = {
+		[READFILE_OPEN] = "cannot open",
+		[READFILE_STAT] = "cannot stat",
+		[READFILE_DIRECTORY] = "is a directory, not a range config file",
+		[READFILE_READ] = "cannot read",
+		[READFILE_NO_MEMORY] = "out of memory while reading the file",
+	};
+	enum readfile_error err = readfile(rep->path, CONFIG_MAX_BYTES, text, len);
 
-	if (fd < 0) {
-		config_error(rep, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		config_error(rep, "cannot stat: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		config_error(rep, "is a directory, not a range config file");
-		close(fd);
-		return -1;
-	}
-	if (S_ISREG(st.st_mode)) {
-		if ((uintmax_t)st.st_size > CONFIG_MAX_BYTES) {
-			config_error(rep, "is larger than %u MiB; it cannot be a range config",
-				     CONFIG_MAX_BYTES >> 20);
-			close(fd);
-			return -1;
-		}
-		hint = (size_t)st.st_size;
-	}
-	ret = config_read_fd(rep, fd, hint, text, len);
-	close(fd);
-	return ret;
-}
-
-/* ---- JSON syntax -------------------------------------------------------------- */
-
-/* 1-based line and column of POS in TEXT; columns count characters, not
- * bytes, as editors do. */
-static void config_locate(const char *text, size_t pos, size_t *line, size_t *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < pos; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
-__attribute__((format(printf, 4, 5)))
-static void config_error_at(struct config_report *rep, const char *text, size_t pos,
-			    const char *fmt, ...)
-{
-	char where[PATH_MAX + 48];
-	size_t line, col;
-	va_list ap;
-
-	config_locate(text, pos, &line, &col);
-	snprintf(where, sizeof(where), "%s:%zu:%zu", rep->path, line, col);
-	va_start(ap, fmt);
-	config_vreport(rep, LOG_ERROR, where, fmt, ap);
-	va_end(ap);
-}
-
-static bool config_only_space(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!config_is_space(text[i]))
-			return false;
-	return true;
-}
-
-/* What follows a syntax error, up to the end of its line, so the message
- * shows the token cJSON stopped at. */
-static void config_report_syntax(struct config_report *rep, const char *text,
-				 size_t len, size_t pos)
-{
-	char near[CONFIG_QUOTE_BYTES + 1];
-	char quoted[CONFIG_QUOTE_LEN];
-	size_t n = 0;
-
-	if (config_only_space(text + pos, len - pos)) {
-		config_error_at(rep, text, len, "invalid JSON: unexpected end of file");
-		return;
-	}
-	while (pos + n < len && n < 20 && text[pos + n] != '\n')
-		n++;
-	while (n > 0 && pos + n < len && ((unsigned char)text[pos + n] & 0xc0) == 0x80)
-		n--; /* not in the middle of a character */
-	memcpy(near, text + pos, n);
-	near[n] = '\0';
-	config_error_at(rep, text, pos, "invalid JSON near %s", config_quote(near, quoted));
-}
-
-/* cJSON decodes "\u0000" into a NUL that silently ends the string, so
- * "10.0.0.0/8\u0000junk" would read as "10.0.0.0/8"; refuse it instead.
- * In valid JSON a backslash only occurs inside strings, so stepping over
- * escape pairs finds exactly the escapes. */
-static const char *config_find_nul_escape(const char *text, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (text[i] != '\\')
-			continue;
-		if (i + 5 < len && memcmp(text + i + 1, "u0000", 5) == 0)
-			return text + i;
-		i++;
-	}
-	return NULL;
-}
-
-/* Checks the text around the JSON itself, then parses it; NULL after
- * reporting the problem. */
-static cJSON *config_parse_json(struct config_report *rep, const char *text, size_t len)
-{
-	const char *end = NULL;
-	const char *nul;
-	cJSON *root;
-
-	if (len == 0) {
-		config_error(rep, "is empty; expected a JSON array of ranges");
-		return NULL;
-	}
-	if (config_only_space(text, len)) {
-		config_error(rep, "contains only whitespace; expected a JSON array of ranges");
-		return NULL;
-	}
-	nul = memchr(text, '\0', len);
-	if (nul) {
-		config_error_at(rep, text, (size_t)(nul - text),
-				"contains a NUL byte; a range config is UTF-8 text");
-		return NULL;
-	}
-	/* The length includes the terminating NUL: cJSON then checks that
-	 * nothing but whitespace follows the value. */
-	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
-	if (!root) {
-		config_report_syntax(rep, text, len, end ? (size_t)(end - text) : len);
-		return NULL;
-	}
-	nul = config_find_nul_escape(text, len);
-	if (nul) {
-		config_error_at(rep, text, (size_t)(nul - text),
-				"\"\\u0000\" (a NUL character) is not allowed in a range config");
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	if (err == READFILE_OK)
+		return 0;
+	if (err == READFILE_TOO_LARGE)
+		config_error(rep, "is larger than %u MiB; it cannot be a range config",
+			     CONFIG_MAX_BYTES >> 20);
+	else if (err == READFILE_OPEN || err == READFILE_STAT || err == READFILE_READ)
+		config_error(rep, "%s: %s", problem[err], strerror(errno));
+	else
+		config_error(rep, "%s", problem[err]);
+	return -1;
 }
 
 /* ---- walking the ranges ----------------------------------------------------- */
@@ -771,24 +240,26 @@ static void config_take_entry(struct config_build *b, const cJSON *item, int fam
 {
 	struct config_entry e = { .range = (uint32_t)range, .index = index };
 	char quoted[CONFIG_QUOTE_LEN];
-	char cidr[CONFIG_CIDR_STRLEN];
+	char cidr[CIDR_STRLEN];
 	char why[160];
 
 	if (!cJSON_IsString(item)) {
 		config_error(&b->rep, "%s: %s[%u] is %s; it must be a string such as \"%s\"",
-			     label, family_key[family], index, config_json_type(item),
+			     label, cidr_family_key[family], index, config_json_type(item),
 			     family_example[family]);
 		return;
 	}
-	if (config_parse_cidr(item->valuestring, family, &e.prefix, why, sizeof(why)) < 0) {
-		config_error(&b->rep, "%s: %s[%u] %s %s", label, family_key[family], index,
+	e.prefix.family = (uint8_t)family;
+	if (cidr_parse(item->valuestring, family, e.prefix.addr, &e.prefix.len, why,
+		       sizeof(why)) < 0) {
+		config_error(&b->rep, "%s: %s[%u] %s %s", label, cidr_family_key[family], index,
 			     config_quote(item->valuestring, quoted), why);
 		return;
 	}
-	if (config_clear_host_bits(&e.prefix)) {
-		config_format_cidr(&e.prefix, cidr, sizeof(cidr));
+	if (cidr_clear_host_bits(e.prefix.addr, e.prefix.len)) {
+		cidr_format(e.prefix.family, e.prefix.addr, e.prefix.len, cidr, sizeof(cidr));
 		config_warn(&b->rep, "%s: %s[%u] %s has host bits set; using %s", label,
-			    family_key[family], index, config_quote(item->valuestring, quoted),
+			    cidr_family_key[family], index, config_quote(item->valuestring, quoted),
 			    cidr);
 	}
 	config_push_entry(b, &e);
@@ -807,7 +278,7 @@ static size_t config_take_list(struct config_build *b, const cJSON *list, int fa
 		return 0;
 	if (!cJSON_IsArray(list)) {
 		config_error(&b->rep, "%s: \"%s\" is %s; it must be an array of strings such as [\"%s\"]",
-			     label, family_key[family], config_json_type(list),
+			     label, cidr_family_key[family], config_json_type(list),
 			     family_example[family]);
 		return 1;
 	}
@@ -872,181 +343,7 @@ static int config_take_ranges(struct config_build *b, const cJSON *root)
 	return 0;
 }
 
-/* ---- names and prefixes across ranges ------------------------------------ */
-
-static int config_cmp_name(const void *a, const void *b, void *ranges)
-{
-	const struct config_range *r = ranges;
-	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-	int c = strcmp(r[ia].name, r[ib].name);
-
-	if (c != 0)
-		return c;
-	return ia < ib ? -1 : ia > ib;
-}
-
-/* Indexes of RANGES sorted by name, file order among equal names; NULL if
- * out of memory. */
-static size_t *config_order_by_name(const struct config_range *ranges, size_t n)
-{
-	size_t *order = malloc((n ? n : 1) * sizeof(*order));
-
-	if (!order)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	if (n > 1)
-		qsort_r(order, n, sizeof(*order), config_cmp_name, (void *)ranges);
-	return order;
-}
-
-static void config_check_duplicate_names(struct config_build *b)
-{
-	char quoted[CONFIG_QUOTE_LEN];
-	size_t *order = config_order_by_name(b->ranges, b->n_ranges);
-	size_t first = 0;
-
-	if (!order) {
-		config_error(&b->rep, "out of memory while comparing names");
-		return;
-	}
-	for (size_t i = 1; i < b->n_ranges; i++) {
-		const char *name = b->ranges[order[i]].name;
-
-		if (strcmp(name, b->ranges[order[first]].name) != 0) {
-			first = i;
-			continue;
-		}
-		if (name[0] != '\0') /* bad names are reported already */
-			config_error(&b->rep, "range #%zu: name %s is already used by range #%zu",
-				     order[i] + 1, config_quote(name, quoted), order[first] + 1);
-	}
-	free(order);
-}
-
-/* The address as numbers compare faster than memcmp() in the sort, which
- * dominates loading a large config. */
-static uint64_t config_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be64toh(v);
-}
-
-/* Orders prefixes by family, address, length, then range and position, so
- * equal prefixes are adjacent and appear in file order. */
-static int config_cmp_entry(const void *a, const void *b)
-{
-	const struct config_entry *x = a, *y = b;
-
-	if (x->prefix.family != y->prefix.family)
-		return x->prefix.family < y->prefix.family ? -1 : 1;
-	for (unsigned half = 0; half < 16; half += 8) {
-		uint64_t ax = config_be64(x->prefix.addr + half);
-		uint64_t ay = config_be64(y->prefix.addr + half);
-
-		if (ax != ay)
-			return ax < ay ? -1 : 1;
-	}
-	if (x->prefix.len != y->prefix.len)
-		return x->prefix.len < y->prefix.len ? -1 : 1;
-	if (x->range != y->range)
-		return x->range < y->range ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static bool config_same_prefix(const struct config_entry *x, const struct config_entry *y)
-{
-	return x->prefix.family == y->prefix.family && x->prefix.len == y->prefix.len &&
-	       memcmp(x->prefix.addr, y->prefix.addr, sizeof(x->prefix.addr)) == 0;
-}
-
-static void config_report_repeat(struct config_build *b, const struct config_entry *first,
-				 const struct config_entry *again)
-{
-	char label[CONFIG_QUOTE_LEN + 16];
-	char cidr[CONFIG_CIDR_STRLEN];
-	const char *key = family_key[again->prefix.family];
-
-	/* Harmless and common in published lists: one line each at debug
-	 * level, one summary warning. */
-	b->repeats++;
-	config_format_cidr(&again->prefix, cidr, sizeof(cidr));
-	config_range_label(&b->ranges[again->range], again->range, label, sizeof(label));
-	log_debug("%s: %s: %s[%u] repeats %s[%u] (%s); kept once", b->rep.path, label, key,
-		  again->index, key, first->index, cidr);
-}
-
-static void config_report_conflict(struct config_build *b, const struct config_entry *first,
-				   const struct config_entry *other)
-{
-	char label_first[CONFIG_QUOTE_LEN + 16];
-	char label_other[CONFIG_QUOTE_LEN + 16];
-	char cidr[CONFIG_CIDR_STRLEN];
-	const char *key = family_key[other->prefix.family];
-
-	config_format_cidr(&other->prefix, cidr, sizeof(cidr));
-	config_range_label(&b->ranges[first->range], first->range, label_first,
-			   sizeof(label_first));
-	config_range_label(&b->ranges[other->range], other->range, label_other,
-			   sizeof(label_other));
-	config_error(&b->rep, "prefix %s is in %s (%s[%u]) and in %s (%s[%u]); a prefix can belong to one range only",
-		     cidr, label_first, key, first->index, label_other, key, other->index);
-}
-
-/* Sorting finds equal prefixes in O(n log n): a config may hold millions.
- * Within a run of one prefix, entries are grouped by range in file order,
- * so each repeat is compared with its range's first occurrence and each
- * other range with the run's first range. */
-static void config_check_duplicate_prefixes(struct config_build *b)
-{
-	struct config_entry *e = b->entries;
-	size_t run = 0, group = 0;
-
-	if (b->n_entries > 1)
-		qsort(e, b->n_entries, sizeof(*e), config_cmp_entry);
-	for (size_t i = 1; i < b->n_entries; i++) {
-		if (!config_same_prefix(&e[i], &e[run])) {
-			run = group = i;
-			continue;
-		}
-		if (e[i].range == e[group].range) {
-			config_report_repeat(b, &e[group], &e[i]);
-			continue;
-		}
-		group = i;
-		config_report_conflict(b, &e[run], &e[i]);
-	}
-	if (b->repeats)
-		config_warn(&b->rep, "%zu prefixes repeated within their own range were kept once (-l debug lists them)",
-			    b->repeats);
-}
-
-/* After the check, a prefix repeated in one range is kept once (entries
- * are sorted, so repeats are adjacent). */
-static void config_drop_repeats(struct config_build *b)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < b->n_entries; i++)
-		if (kept == 0 || !config_same_prefix(&b->entries[i], &b->entries[kept - 1]))
-			b->entries[kept++] = b->entries[i];
-	b->n_entries = kept;
-}
-
 /* ---- the result ------------------------------------------------------------- */
-
-static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		hash ^= p[i];
-		hash *= FNV1A_PRIME;
-	}
-	return hash;
-}
 
 /* The hash must change only when what texporter counts changes. Ranges get
  * stable ids by name, so neither the order of ranges in the file nor the
@@ -1071,7 +368,7 @@ static int config_hash(struct config *cfg)
 	}
 	for (size_t i = 0; i < cfg->n_prefixes; i++) {
 		const struct config_prefix *p = &cfg->prefixes[i];
-		size_t bytes = family_bits[p->family] / 8;
+		size_t bytes = cidr_family_bits[p->family] / 8;
 		uint8_t r[2] = { (uint8_t)(rank[p->range] >> 8), (uint8_t)rank[p->range] };
 
 		hash = fnv1a(hash, &p->family, 1);

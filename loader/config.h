@@ -45,20 +45,6 @@ void config_free(struct config *cfg);
  * characters); otherwise -1 with the reason in WHY. */
 int config_check_name(const char *name, char *why, size_t why_len);
 
-/* Room for any prefix config_format_cidr() writes: INET6_ADDRSTRLEN + "/128". */
-#define CONFIG_CIDR_STRLEN 50
-
-/* Parses TEXT, "ADDR" or "ADDR/LEN", as a prefix of FAMILY (enum
- * texporter_family) into OUT, host bits left as written. A bare address is
- * a /32 or /128. On error returns -1 with the reason in WHY, worded to
- * follow the quoted text ("is an IPv6 prefix; ..."). */
-int config_parse_cidr(const char *text, int family, struct config_prefix *out,
-		      char *why, size_t why_len);
-/* Clears the bits of P's address beyond its length; true if any were set. */
-bool config_clear_host_bits(struct config_prefix *p);
-/* Writes P as "ADDR/LEN" into BUF (CONFIG_CIDR_STRLEN bytes suffice). */
-void config_format_cidr(const struct config_prefix *p, char *buf, size_t len);
-
 /* 0 if NAME can be the unmatched range's name for CFG (read from PATH): a
  * valid name that no range of CFG has. Otherwise logs why and returns -1. */
 int config_check_unmatched_name(const struct config *cfg, const char *path, const char *name);

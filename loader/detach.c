@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* --detach: the links go with their pins (nothing else holds them), legacy
- * filters are deleted, then the pin directory. Leaves nothing behind. */
+/* --detach: the links are taken off their hooks (their pins would take
+ * them along, but not at once on every kernel), legacy filters are
+ * deleted, then the pin directory. Leaves nothing behind. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,8 +11,15 @@
 
 #include "load.h"
 #include "log.h"
-#include "pins.h"
+#include "pindir.h"
 #include "state.h"
+
+static void detach_links(const struct state *s)
+{
+	for (int dir = 0; dir < 2; dir++)
+		if (s->att[dir].link_fd >= 0)
+			attach_detach_link(s->att[dir].link_fd);
+}
 
 static void detach_legacy_filters(const struct state *s, const char *ifname)
 {
@@ -29,24 +37,26 @@ int detach_run(const struct load_options *o)
 {
 	char dir[PATH_MAX];
 	struct state s;
-	int lock, rc = LOAD_EXIT_OK;
+	int lock, rc = EXIT_OK;
 
-	if (pins_path(dir, o->pin_root, o->ifname)) {
+	if (pindir_path(dir, o->pin_root, o->ifname)) {
 		log_error("pin path too long: %s/%s", o->pin_root, o->ifname);
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
-	if (!pins_dir_exists(dir)) {
+	if (!pindir_exists(dir)) {
 		printf("%s: nothing loaded (no %s)\n", o->ifname, dir);
-		return LOAD_EXIT_OK;
+		return EXIT_OK;
 	}
-	lock = pins_lock(o->pin_root);
+	lock = pindir_lock(o->pin_root);
 	if (lock < 0)
-		return LOAD_EXIT_FAILURE;
-	if (state_open(&s, dir) == 0 && s.loaded)
+		return EXIT_RUNTIME;
+	if (state_open(&s, dir) == 0 && s.loaded) {
+		detach_links(&s);
 		detach_legacy_filters(&s, o->ifname);
+	}
 	state_close(&s); /* drop our references before the pins go */
-	if (pins_remove_dir(dir))
-		rc = LOAD_EXIT_FAILURE;
+	if (pindir_remove(dir))
+		rc = EXIT_RUNTIME;
 	else
 		printf("%s: detached\n", o->ifname);
 	close(lock);

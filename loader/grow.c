@@ -9,7 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
-#include "pins.h"
+#include "pindir.h"
 
 int wait_for_running_programs(void)
 {
@@ -36,13 +36,13 @@ int wait_for_running_programs(void)
 static int read_old_totals(const struct state *cur, struct texporter_counter *totals)
 {
 	__u32 capacity = cur->meta.capacity;
-	__u32 slots = TEXPORTER_FAMILY_COUNT * capacity * capacity;
+	__u32 slots = texporter_counter_slots(capacity);
 	struct texporter_counter carry = { 0 };
 	__u64 sum[2];
 
 	for (__u32 k = 0; k < slots; k++) {
-		if (state_sum_percpu(cur->counters_fd, k, sum, 2) ||
-		    (cur->carry_fd >= 0 && bpf_map_lookup_elem(cur->carry_fd, &k, &carry))) {
+		if (percpu_lookup_sum(cur->pins.counters, k, sum, 2) ||
+		    (cur->pins.carry >= 0 && bpf_map_lookup_elem(cur->pins.carry, &k, &carry))) {
 			log_error("cannot read the counters of %s: %s", cur->dir, strerror(errno));
 			return -1;
 		}
@@ -80,13 +80,13 @@ static int write_carry(int carry_fd, const struct texporter_counter *totals,
 int grow_carry(const struct state *cur, __u32 new_capacity)
 {
 	__u32 old_capacity = cur->meta.capacity;
-	__u32 entries = TEXPORTER_FAMILY_COUNT * new_capacity * new_capacity;
+	__u32 entries = texporter_counter_slots(new_capacity);
 	struct texporter_counter *totals;
 	int carry_fd, err = -1;
 
 	if (wait_for_running_programs())
 		return -1;
-	totals = calloc((size_t)TEXPORTER_FAMILY_COUNT * old_capacity * old_capacity, sizeof(*totals));
+	totals = calloc(texporter_counter_slots(old_capacity), sizeof(*totals));
 	carry_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "texporter_carry", sizeof(__u32),
 				  sizeof(struct texporter_counter), entries, NULL);
 	if (!totals || carry_fd < 0) {
@@ -96,7 +96,7 @@ int grow_carry(const struct state *cur, __u32 new_capacity)
 	}
 	if (read_old_totals(cur, totals) ||
 	    write_carry(carry_fd, totals, cur->names, old_capacity, new_capacity) ||
-	    pins_replace(carry_fd, cur->dir, TEXPORTER_PIN_CARRY))
+	    pindir_replace(carry_fd, cur->dir, TEXPORTER_PIN_CARRY))
 		goto out;
 	log_info("%s: counter map grown from %u to %u range ids", cur->dir, old_capacity,
 		 new_capacity);

@@ -61,18 +61,13 @@ int ids_plan(struct id_plan *plan, const struct texporter_name *old,
 			}
 			ids_set(plan, (uint32_t)id, cfg->ranges[r].name);
 			plan->fresh[id] = true;
-			plan->names_changed = true;
 		}
 		plan->ids[r] = (uint32_t)id;
 	}
 	for (uint32_t id = 1; old && id < TEXPORTER_MAX_IDS; id++) {
-		if (old[id].name[0] != '\0' && plan->names[id].name[0] == '\0') {
+		if (old[id].name[0] != '\0' && plan->names[id].name[0] == '\0')
 			plan->removed[id] = true;
-			plan->names_changed = true;
-		}
 	}
-	if (!old || strncmp(old[0].name, unmatched, TEXPORTER_NAME_LEN) != 0)
-		plan->names_changed = true;
 	return 0;
 }
 

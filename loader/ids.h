@@ -19,7 +19,6 @@ struct id_plan {
 	bool removed[TEXPORTER_MAX_IDS]; /* named before, free after */
 	uint32_t in_use;                 /* names in the new table, id 0 included */
 	uint32_t highest;                /* highest id in the new table */
-	bool names_changed;
 };
 
 /* OLD is the current names table or NULL on a first load. Returns 0, or -1

@@ -28,8 +28,9 @@
 #include "grow.h"
 #include "ids.h"
 #include "kernel.h"
+#include "hash.h"
 #include "log.h"
-#include "pins.h"
+#include "pindir.h"
 #include "state.h"
 #include "texporter.skel.h"
 #include "trie.h"
@@ -58,17 +59,6 @@ struct job {
 	int names_fd, meta_fd; /* the cur ones on reload, new ones on a first load */
 };
 
-static __u64 fnv1a(__u64 hash, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		hash ^= p[i];
-		hash *= 0x100000001b3ULL;
-	}
-	return hash;
-}
-
 /* The config, every option that shapes the result of a load, the data
  * plane chosen for this kernel and the BPF object itself: after an
  * upgrade, reloading the same config installs the new programs. */
@@ -76,7 +66,7 @@ static __u64 job_hash(const struct job *j)
 {
 	size_t object_size;
 	const void *object = texporter_bpf__elf_bytes(&object_size);
-	__u64 h = fnv1a(0xcbf29ce484222325ULL, &j->cfg.hash, sizeof(j->cfg.hash));
+	__u64 h = fnv1a(FNV1A_OFFSET, &j->cfg.hash, sizeof(j->cfg.hash));
 
 	h = fnv1a(h, object, object_size);
 
@@ -126,16 +116,16 @@ static int job_prepare(struct job *j)
 {
 	if (config_load(j->o->config_path, &j->cfg) ||
 	    config_check_unmatched_name(&j->cfg, j->o->config_path, j->o->unmatched))
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	if (resolve_group(j->o, &j->gid))
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	j->ifindex = (int)if_nametoindex(j->o->ifname);
 	if (!j->ifindex) {
 		log_error("interface %s not found: %s", j->o->ifname, strerror(errno));
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
 	job_choose_dataplane(j);
-	return LOAD_EXIT_OK;
+	return EXIT_OK;
 }
 
 static bool job_unchanged(const struct job *j)
@@ -165,14 +155,17 @@ static int job_load_programs(struct job *j)
 	skel->rodata->v6_second_bits = j->trie.layout.v6_second_bits;
 	skel->rodata->trie_entries = (__u32)j->trie.used;
 	skel->rodata->trie_split = j->table.split;
-	/* One XDP program is loaded: the other would not load on every kernel. */
-	bpf_program__set_autoload(skel->progs.texporter_xdp, !job_xdp_single(j));
-	bpf_program__set_autoload(skel->progs.texporter_xdp_single, job_xdp_single(j));
+	/* At most one XDP program is loaded: the other would not load on
+	 * every kernel, and with tc ingress neither is needed. */
+	bpf_program__set_autoload(skel->progs.texporter_xdp,
+				  j->req.ingress == INGRESS_XDP && !job_xdp_single(j));
+	bpf_program__set_autoload(skel->progs.texporter_xdp_single,
+				  j->req.ingress == INGRESS_XDP && job_xdp_single(j));
 	if (bpf_map__reuse_fd(skel->maps.ranges, j->table.fd) ||
 	    bpf_map__set_max_entries(skel->maps.counters,
-				     TEXPORTER_FAMILY_COUNT * j->capacity * j->capacity) ||
-	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.counters_fd)) ||
-	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.errors_fd))) {
+				     texporter_counter_slots(j->capacity)) ||
+	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.pins.counters)) ||
+	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.pins.errors))) {
 		log_error("cannot prepare the BPF maps: %s", strerror(errno));
 		return -1;
 	}
@@ -217,8 +210,8 @@ static int create_map(enum bpf_map_type type, const char *name, __u32 value_size
 static int job_open_tables(struct job *j)
 {
 	if (j->cur.loaded) {
-		j->meta_fd = j->cur.meta_fd;
-		j->names_fd = j->cur.names_fd;
+		j->meta_fd = j->cur.pins.meta;
+		j->names_fd = j->cur.pins.names;
 		return 0;
 	}
 	j->meta_fd = create_map(BPF_MAP_TYPE_ARRAY, "texporter_meta", sizeof(struct texporter_meta), 1);
@@ -259,7 +252,7 @@ static int clear_id_slots(int fd, size_t value_size, __u32 capacity, __u32 id)
 static int job_add_names(struct job *j)
 {
 	int counters_fd = bpf_map__fd(j->skel->maps.counters);
-	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)state_ncpus();
+	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)percpu_ncpus();
 	bool maps_fresh = !j->cur.loaded || j->grow;
 
 	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
@@ -269,8 +262,8 @@ static int job_add_names(struct job *j)
 			continue;
 		if (!maps_fresh &&
 		    (clear_id_slots(counters_fd, percpu_size, j->capacity, id) ||
-		     (j->cur.carry_fd >= 0 &&
-		      clear_id_slots(j->cur.carry_fd, sizeof(struct texporter_counter), j->capacity, id))))
+		     (j->cur.pins.carry >= 0 &&
+		      clear_id_slots(j->cur.pins.carry, sizeof(struct texporter_counter), j->capacity, id))))
 			return -1;
 		if (state_write_name(j->names_fd, id, &j->plan.names[id]))
 			return -1;
@@ -315,10 +308,12 @@ static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
 
 		if (cur->how == TEXPORTER_ATTACH_TC_LEGACY && (int)j->cur.meta.ifindex == j->ifindex)
 			attach_remove_legacy(dir, j->ifindex, j->o->ifname);
-		if (pins_path(path, j->cur.dir, link_pins[dir]) == 0)
+		if (pindir_path(path, j->cur.dir, link_pins[dir]) == 0)
 			unlink(path);
-		if (cur->link_fd >= 0)
+		if (cur->link_fd >= 0) {
+			attach_detach_link(cur->link_fd);
 			close(cur->link_fd);
+		}
 		cur->link_fd = -1;
 		j->removed_old[dir] = true;
 	}
@@ -355,7 +350,7 @@ static void job_reattach_old(struct job *j, enum direction dir)
 		return;
 	}
 	if (back.link_fd >= 0) {
-		pins_replace(back.link_fd, j->cur.dir, link_pins[dir]);
+		pindir_replace(back.link_fd, j->cur.dir, link_pins[dir]);
 		close(back.link_fd);
 	}
 	log_info("%s: kept %s", j->o->ifname, attach_describe(back.how));
@@ -400,19 +395,19 @@ static int job_pin(struct job *j)
 {
 	const char *dir = j->cur.dir;
 
-	if (pins_replace(bpf_map__fd(j->skel->maps.ranges), dir, TEXPORTER_PIN_RANGES))
+	if (pindir_replace(bpf_map__fd(j->skel->maps.ranges), dir, TEXPORTER_PIN_RANGES))
 		return -1;
 	if (!j->cur.loaded &&
-	    (pins_replace(j->meta_fd, dir, TEXPORTER_PIN_META) ||
-	     pins_replace(j->names_fd, dir, TEXPORTER_PIN_NAMES) ||
-	     pins_replace(bpf_map__fd(j->skel->maps.errors), dir, TEXPORTER_PIN_ERRORS)))
+	    (pindir_replace(j->meta_fd, dir, TEXPORTER_PIN_META) ||
+	     pindir_replace(j->names_fd, dir, TEXPORTER_PIN_NAMES) ||
+	     pindir_replace(bpf_map__fd(j->skel->maps.errors), dir, TEXPORTER_PIN_ERRORS)))
 		return -1;
 	if ((!j->cur.loaded || j->grow) &&
-	    pins_replace(bpf_map__fd(j->skel->maps.counters), dir, TEXPORTER_PIN_COUNTERS))
+	    pindir_replace(bpf_map__fd(j->skel->maps.counters), dir, TEXPORTER_PIN_COUNTERS))
 		return -1;
 	for (int d = 0; d < 2; d++)
 		if (j->attached_new[d] && j->att[d].link_fd >= 0 &&
-		    pins_replace(j->att[d].link_fd, dir, link_pins[d]))
+		    pindir_replace(j->att[d].link_fd, dir, link_pins[d]))
 			return -1;
 	return 0;
 }
@@ -482,9 +477,9 @@ static int job_commit(struct job *j)
 	if (job_pin(j))
 		goto fail;
 	job_fill_meta(j, m);
-	j->cur.meta_fd = j->meta_fd;
+	j->cur.pins.meta = j->meta_fd;
 	m->seq += fresh ? 0 : 1;
-	if (state_write_meta(&j->cur) || pins_set_owner(j->cur.dir, j->gid))
+	if (state_write_meta(&j->cur) || pindir_set_owner(j->cur.dir, j->gid))
 		goto fail;
 	return 0;
 undo:
@@ -500,7 +495,7 @@ undo:
 fail:
 	if (fresh) {
 		job_undo_new_attachments(j);
-		pins_remove_dir(j->cur.dir);
+		pindir_remove(j->cur.dir);
 	} else {
 		m->seq += m->seq & 1;
 		state_write_meta(&j->cur);
@@ -513,14 +508,14 @@ static int job_run(struct job *j)
 	char dir[PATH_MAX];
 	int rc = job_prepare(j);
 
-	if (rc != LOAD_EXIT_OK)
+	if (rc != EXIT_OK)
 		return rc;
-	if (pins_prepare_root(j->o->pin_root) || pins_lock(j->o->pin_root) < 0)
-		return LOAD_EXIT_FAILURE;
-	if (pins_path(dir, j->o->pin_root, j->o->ifname) || state_open(&j->cur, dir))
-		return LOAD_EXIT_FAILURE;
+	if (pindir_prepare_root(j->o->pin_root) || pindir_lock(j->o->pin_root) < 0)
+		return EXIT_RUNTIME;
+	if (pindir_path(dir, j->o->pin_root, j->o->ifname) || state_open(&j->cur, dir))
+		return EXIT_RUNTIME;
 	if (ids_plan(&j->plan, j->cur.loaded ? j->cur.names : NULL, &j->cfg, j->o->unmatched))
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	j->capacity = ids_capacity_for(j->plan.highest);
 	if (j->cur.loaded && j->capacity < j->cur.meta.capacity)
 		j->capacity = j->cur.meta.capacity; /* never shrink: counters stay put */
@@ -530,19 +525,19 @@ static int job_run(struct job *j)
 		j->att[DIR_INGRESS] = j->cur.att[DIR_INGRESS];
 		j->att[DIR_EGRESS] = j->cur.att[DIR_EGRESS];
 		job_report(j, "unchanged", &j->cur.meta);
-		return LOAD_EXIT_OK;
+		return EXIT_OK;
 	}
 	if (trie_build(&j->trie, &j->cfg, j->plan.ids, trie_choose_layout(&j->cfg))) {
 		int err = errno;
 
 		log_error("%s: cannot build the range table: %s", j->o->config_path, trie_strerror(err));
-		return err == E2BIG ? LOAD_EXIT_USAGE : LOAD_EXIT_FAILURE;
+		return err == E2BIG ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	if (kernel_create_table(j->trie.used, &j->table) || job_load_programs(j) ||
 	    job_fill_trie(j) || job_open_tables(j) || job_commit(j))
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	job_report(j, j->cur.loaded ? "reloaded" : "attached", &j->cur.meta);
-	return LOAD_EXIT_OK;
+	return EXIT_OK;
 }
 
 int load_run(const struct load_options *o)
@@ -559,7 +554,7 @@ int load_run(const struct load_options *o)
 		if (j.att[d].link_fd >= 0 && j.att[d].link_fd != j.cur.att[d].link_fd)
 			close(j.att[d].link_fd);
 	if (!j.cur.loaded) {
-		if (j.meta_fd >= 0 && j.meta_fd != j.cur.meta_fd)
+		if (j.meta_fd >= 0 && j.meta_fd != j.cur.pins.meta)
 			close(j.meta_fd);
 		if (j.names_fd >= 0)
 			close(j.names_fd);

@@ -3,12 +3,7 @@
 #define TEXPORTER_LOAD_H
 
 #include "attach.h"
-
-enum load_exit {
-	LOAD_EXIT_OK = 0,
-	LOAD_EXIT_FAILURE = 1, /* runtime failure: kernel, interface, pins */
-	LOAD_EXIT_USAGE = 2,   /* bad flag or bad config */
-};
+#include "cli.h"
 
 struct load_options {
 	const char *ifname;
@@ -19,7 +14,7 @@ struct load_options {
 	struct attach_request attach;
 };
 
-/* Each returns an enum load_exit. */
+/* Each returns an enum exit_code. */
 int load_run(const struct load_options *o);   /* load, or reload if loaded */
 int detach_run(const struct load_options *o); /* remove attachments and pins */
 int status_run(const struct load_options *o); /* describe one or all interfaces */

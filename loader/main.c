@@ -13,8 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <net/if.h>
-
+#include "cli.h"
 #include "config.h"
 #include "load.h"
 #include "log.h"
@@ -86,29 +85,19 @@ static void usage(FILE *out)
 		DEFAULT_CONFIG, TEXPORTER_DEFAULT_PIN_ROOT);
 }
 
-static int parse_choice(const char *flag, const char *value, const char *const *choices)
-{
-	for (int i = 0; choices[i]; i++)
-		if (strcmp(value, choices[i]) == 0)
-			return i;
-	log_error("%s: unknown value \"%s\"", flag, value);
-	return -1;
-}
-
-struct cli {
+struct cmdline {
 	struct load_options o;
 	enum action action;
 	const char *action_flag;
-	const char *current_flag; /* argv word being parsed, for messages */
 	int level;
 };
 
 /* --detach, --check and --status exclude each other: which one would be
  * meant is not ours to guess. */
-static int set_action(struct cli *c, enum action action, const char *flag)
+static int set_action(struct cmdline *c, enum action action, const char *flag)
 {
 	if (c->action_flag && c->action != action) {
-		log_error("%s and %s cannot be combined", c->action_flag, flag);
+		cli_usage_error("%s and %s cannot be combined", c->action_flag, flag);
 		return -1;
 	}
 	c->action = action;
@@ -120,14 +109,15 @@ static const char *const ingress_choices[] = { "xdp", "tc", NULL };
 static const char *const xdp_choices[] = { "auto", "native", "generic", NULL };
 static const char *const tc_choices[] = { "auto", "tcx", "legacy", NULL };
 
-static int parse_option(struct cli *c, int opt, const char *arg)
+/* Takes one option getopt_long returned; -1 after a usage error. */
+static int parse_option(struct cmdline *c, int opt, const char *arg)
 {
 	int v = 0;
 
 	switch (opt) {
 	case 'i': c->o.ifname = arg; break;
 	case 'f': c->o.config_path = arg; break;
-	case 'l': v = c->level = log_level_parse(arg); break;
+	case 'l': v = c->level = cli_log_level("--log-level", arg); break;
 	case OPT_PIN_ROOT: c->o.pin_root = arg; break;
 	case OPT_GROUP: c->o.group = arg; break;
 	case OPT_UNMATCHED: c->o.unmatched = arg; break;
@@ -135,26 +125,18 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 	case OPT_CHECK: v = set_action(c, ACTION_CHECK, "--check"); break;
 	case OPT_STATUS: v = set_action(c, ACTION_STATUS, "--status"); break;
 	case OPT_INGRESS:
-		v = parse_choice("--ingress", arg, ingress_choices);
+		v = cli_choice("--ingress", arg, ingress_choices);
 		c->o.attach.ingress = (enum ingress_hook)v;
 		break;
 	case OPT_XDP_MODE:
-		v = parse_choice("--xdp-mode", arg, xdp_choices);
+		v = cli_choice("--xdp-mode", arg, xdp_choices);
 		c->o.attach.xdp_mode = (enum xdp_mode)v;
 		break;
 	case OPT_TC_MODE:
-		v = parse_choice("--tc-mode", arg, tc_choices);
+		v = cli_choice("--tc-mode", arg, tc_choices);
 		c->o.attach.tc_mode = (enum tc_mode)v;
 		break;
-	case ':':
-		log_error("%s needs a value", c->current_flag);
-		return -1;
-	default:
-		log_error("unknown option %s", c->current_flag);
-		return -1;
 	}
-	if (opt == 'l' && v < 0)
-		log_error("--log-level: unknown level \"%s\"", arg);
 	return v < 0 ? -1 : 0;
 }
 
@@ -165,20 +147,20 @@ static int check_run(const struct load_options *o)
 	struct config cfg;
 	struct trie trie;
 	uint32_t *ids;
-	int rc = LOAD_EXIT_OK;
+	int rc = EXIT_OK;
 
 	if (config_load(o->config_path, &cfg))
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	if (config_check_unmatched_name(&cfg, o->config_path, o->unmatched)) {
 		config_free(&cfg);
-		return LOAD_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	/* Ids do not change the table's shape: number the ranges in order. */
 	ids = malloc((cfg.n_ranges + 1) * sizeof(*ids));
 	if (!ids) {
 		log_error("%s: %s", o->config_path, strerror(errno));
 		config_free(&cfg);
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
 	for (size_t i = 0; i < cfg.n_ranges; i++)
 		ids[i] = (uint32_t)i + 1;
@@ -186,7 +168,7 @@ static int check_run(const struct load_options *o)
 		int err = errno;
 
 		log_error("%s: cannot build the range table: %s", o->config_path, trie_strerror(err));
-		rc = err == E2BIG ? LOAD_EXIT_USAGE : LOAD_EXIT_FAILURE;
+		rc = err == E2BIG ? EXIT_USAGE : EXIT_RUNTIME;
 	} else {
 		printf("%s: ok: %zu ranges, %zu IPv4 + %zu IPv6 prefixes; range table %zu KiB\n",
 		       o->config_path, cfg.n_ranges, cfg.prefixes_per_family[TEXPORTER_IPV4],
@@ -199,20 +181,6 @@ static int check_run(const struct load_options *o)
 	return rc;
 }
 
-/* The name becomes a directory under the pin root: keep it an interface name. */
-static int check_ifname(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len >= IF_NAMESIZE || strchr(name, '/') || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0) {
-		log_error("\"%s\" is not an interface name (1-%d bytes, no '/')", name,
-			  IF_NAMESIZE - 1);
-		return -1;
-	}
-	return 0;
-}
-
 static int need_root(void)
 {
 	if (geteuid() == 0)
@@ -223,45 +191,40 @@ static int need_root(void)
 
 int main(int argc, char **argv)
 {
-	struct cli c = {
+	struct cmdline c = {
 		.o = { .config_path = DEFAULT_CONFIG, .pin_root = TEXPORTER_DEFAULT_PIN_ROOT,
 		       .unmatched = "other" },
 		.level = LOG_INFO,
 	};
 	int opt;
 
-	log_init("texporter-load", LOG_INFO);
+	cli_init("texporter-load");
 	opterr = 0; /* our own messages, in our format */
-	while (c.current_flag = argv[optind < argc ? optind : argc - 1],
-	       (opt = getopt_long(argc, argv, ":i:f:l:hV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:f:l:hV", long_options, NULL)) != -1) {
 		if (opt == 'h') {
 			usage(stdout);
-			return LOAD_EXIT_OK;
+			return EXIT_OK;
 		}
 		if (opt == 'V') {
-			printf("texporter-load %s (%s)\n", TEXPORTER_VERSION, TEXPORTER_REVISION);
-			return LOAD_EXIT_OK;
+			cli_print_version();
+			return EXIT_OK;
 		}
-		if (parse_option(&c, opt, optarg)) {
-			fprintf(stderr, "Try 'texporter-load --help'.\n");
-			return LOAD_EXIT_USAGE;
-		}
+		if (opt == '?' || opt == ':')
+			return cli_getopt_error(opt, argv);
+		if (parse_option(&c, opt, optarg))
+			return EXIT_USAGE;
 	}
-	if (optind < argc) {
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		return LOAD_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return cli_usage_error("unexpected argument \"%s\"", argv[optind]);
 	log_init("texporter-load", (enum log_level)c.level);
 	if (c.action == ACTION_CHECK)
 		return check_run(&c.o);
-	if (c.action != ACTION_STATUS && !c.o.ifname) {
-		log_error("no interface given: pass -i IFACE");
-		return LOAD_EXIT_USAGE;
-	}
-	if (c.o.ifname && check_ifname(c.o.ifname))
-		return LOAD_EXIT_USAGE;
+	if (c.action != ACTION_STATUS && !c.o.ifname)
+		return cli_usage_error("no interface given: pass -i IFACE");
+	if (c.o.ifname && cli_check_ifname("--interface-name", c.o.ifname))
+		return EXIT_USAGE;
 	if (need_root())
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	switch (c.action) {
 	case ACTION_DETACH:
 		return detach_run(&c.o);

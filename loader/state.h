@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What is pinned for one interface: opened for the loader's reload,
- * --status and --detach. */
+/* What is pinned for one interface, read into memory: its pins opened
+ * read-write (lib/iface_pins.h), meta, names and links, for the loader's
+ * reload, --status and --detach. */
 #ifndef TEXPORTER_STATE_H
 #define TEXPORTER_STATE_H
 
@@ -9,12 +10,14 @@
 #include <stddef.h>
 
 #include "attach.h"
+#include "iface_pins.h"
+#include "percpu.h"
 #include "texporter.h"
 
 struct state {
 	char dir[PATH_MAX];
 	bool loaded; /* a meta pin with our magic exists */
-	int meta_fd, names_fd, counters_fd, carry_fd, errors_fd;
+	struct iface_pins pins;
 	struct attachment att[2]; /* by enum direction; link_fd -1 if none */
 	struct texporter_meta meta;
 	struct texporter_name *names; /* TEXPORTER_MAX_IDS entries */
@@ -31,12 +34,5 @@ bool state_attached(const struct state *s, enum direction dir, int ifindex);
 
 int state_write_meta(const struct state *s);
 int state_write_name(int names_fd, __u32 id, const struct texporter_name *name);
-
-/* Per-CPU counter value buffer sizes. */
-int state_ncpus(void);
-
-/* Sums over every CPU the value at KEY of a per-CPU map whose values are
- * FIELDS u64s (2 for counters, 1 for errors) into SUM. 0, or -1 with errno. */
-int state_sum_percpu(int fd, __u32 key, __u64 *sum, size_t fields);
 
 #endif /* TEXPORTER_STATE_H */

@@ -2,7 +2,6 @@
 /* --status: what is attached where, how full the maps are, what the data
  * plane could not count, and whether the interface is still the one the
  * programs were attached to. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 
 #include "load.h"
 #include "log.h"
-#include "pins.h"
+#include "pindir.h"
 #include "state.h"
 
 static const char *format_time(__u64 t, char *buf, size_t len)
@@ -69,20 +68,20 @@ static void print_interface_health(const struct state *s, const char *ifname)
 static void print_maps(const struct state *s)
 {
 	const struct texporter_meta *m = &s->meta;
-	__u32 slots = TEXPORTER_FAMILY_COUNT * m->capacity * m->capacity;
+	__u32 slots = texporter_counter_slots(m->capacity);
 	__u64 errs[TEXPORTER_ERR_COUNT], pair[2];
 	__u32 used = 0;
 
 	for (__u32 k = 0; k < slots; k++) {
-		used += state_sum_percpu(s->counters_fd, k, pair, 2) == 0 && pair[1] > 0;
+		used += percpu_lookup_sum(s->pins.counters, k, pair, 2) == 0 && pair[1] > 0;
 	}
 	for (__u32 e = 0; e < TEXPORTER_ERR_COUNT; e++)
-		state_sum_percpu(s->errors_fd, e, &errs[e], 1); /* 0 when unreadable */
+		percpu_lookup_sum(s->pins.errors, e, &errs[e], 1); /* 0 when unreadable */
 	printf("  ranges: %u of %u ids (unmatched: \"%s\"); prefixes: ipv4 %u, ipv6 %u\n",
 	       m->ranges, m->capacity, s->names[0].name, m->prefixes[TEXPORTER_IPV4],
 	       m->prefixes[TEXPORTER_IPV6]);
 	printf("  counters: %u of %u slots used%s; trie: %u entries (%u KiB) in a map of %u KiB, first strides ipv4 %u, ipv6 16+%u\n",
-	       used, slots, s->carry_fd >= 0 ? " (plus carried totals)" : "", m->trie_used,
+	       used, slots, s->pins.carry >= 0 ? " (plus carried totals)" : "", m->trie_used,
 	       m->trie_used / 256, m->trie_entries / 256, m->v4_root_bits, m->v6_second_bits);
 	printf("  not counted: truncated %llu, malformed %llu, length mismatch %llu, ignored non-IP %llu\n",
 	       (unsigned long long)errs[TEXPORTER_ERR_TRUNCATED],
@@ -95,15 +94,15 @@ static int status_interface(const char *root, const char *ifname)
 {
 	char dir[PATH_MAX], t1[32], t2[32], dataplane[96];
 	struct state s;
-	int rc = LOAD_EXIT_OK;
+	int rc = EXIT_OK;
 
-	if (pins_path(dir, root, ifname) || !pins_dir_exists(dir)) {
+	if (pindir_path(dir, root, ifname) || !pindir_exists(dir)) {
 		printf("%s: not loaded\n", ifname);
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
 	if (state_open(&s, dir) || !s.loaded) {
 		state_close(&s);
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
 	printf("%s: ingress %s, egress %s\n", ifname, attach_describe(s.meta.ingress),
 	       attach_describe(s.meta.egress));
@@ -119,30 +118,25 @@ static int status_interface(const char *root, const char *ifname)
 
 int status_run(const struct load_options *o)
 {
-	DIR *d;
-	struct dirent *de;
-	int rc = LOAD_EXIT_OK, seen = 0;
+	char **ifaces;
+	size_t n;
+	int rc = EXIT_OK;
 
 	if (o->ifname)
 		return status_interface(o->pin_root, o->ifname);
-	d = opendir(o->pin_root);
-	if (!d) {
+	if (iface_list(o->pin_root, &ifaces, &n)) {
 		if (errno == ENOENT) {
 			printf("nothing loaded (no %s)\n", o->pin_root);
-			return LOAD_EXIT_OK;
+			return EXIT_OK;
 		}
 		log_error("cannot open %s: %s", o->pin_root, strerror(errno));
-		return LOAD_EXIT_FAILURE;
+		return EXIT_RUNTIME;
 	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
-			continue;
-		if (status_interface(o->pin_root, de->d_name) != LOAD_EXIT_OK)
-			rc = LOAD_EXIT_FAILURE;
-		seen++;
-	}
-	closedir(d);
-	if (!seen)
+	for (size_t i = 0; i < n; i++)
+		if (status_interface(o->pin_root, ifaces[i]) != EXIT_OK)
+			rc = EXIT_RUNTIME;
+	if (!n)
 		printf("nothing loaded (no interface under %s)\n", o->pin_root);
+	iface_list_free(ifaces, n);
 	return rc;
 }

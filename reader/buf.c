@@ -5,6 +5,8 @@
  * for it. */
 #include "reader.h"
 
+#include "utf8.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,39 +53,6 @@ void buf_add_u64(struct buf *b, uint64_t value)
 	b->len += format_u64(b->data + b->len, value);
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if none. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F; /* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (avail < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
 void buf_add_label_value(struct buf *b, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -97,7 +66,9 @@ void buf_add_label_value(struct buf *b, const char *text, size_t len)
 		size_t seq;
 
 		if (c >= 0x80) {
-			seq = utf8_sequence_len(s + i, len - i);
+			uint32_t cp;
+
+			seq = utf8_decode(s + i, len - i, &cp);
 			if (seq) {
 				i += seq;
 				continue;

@@ -112,6 +112,16 @@ static void conn_finish(struct conn *c, int64_t now)
 	c->state = CONN_DONE;
 }
 
+/* After a read or write that failed: a transient error waits for the
+ * next poll, any other ends the connection. */
+static void conn_io_failed(struct conn *c, const char *what)
+{
+	if (errno_is_transient())
+		return;
+	log_debug("%s: cannot %s: %s", c->peer, what, strerror(errno));
+	c->state = CONN_DONE;
+}
+
 static void conn_write(struct conn *c, int64_t now)
 {
 	struct iovec iov[2];
@@ -141,11 +151,7 @@ static void conn_write(struct conn *c, int64_t now)
 		n = writev(c->out_fd, iov, n_iov);
 	}
 	if (n < 0) {
-		if (errno_is_transient())
-			return;
-		log_debug("%s: cannot send the response: %s", c->peer,
-			  strerror(errno));
-		c->state = CONN_DONE;
+		conn_io_failed(c, "send the response");
 		return;
 	}
 	c->sent += (size_t)n;
@@ -183,11 +189,7 @@ static void conn_read(struct conn *c, int64_t now,
 	else
 		n = read(c->in_fd, c->req_buf + c->req_len, room);
 	if (n < 0) {
-		if (errno_is_transient())
-			return;
-		log_debug("%s: cannot read the request: %s", c->peer,
-			  strerror(errno));
-		c->state = CONN_DONE;
+		conn_io_failed(c, "read the request");
 		return;
 	}
 	if (n == 0) {

@@ -12,6 +12,7 @@
 #include "reader.h"
 
 #include "log.h"
+#include "version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,6 @@ struct render {
 	struct iface_view *views;
 	size_t n_views;
 	struct buf arena; /* escaped label values */
-	bool failed;
 };
 
 static const char *const family_labels[TEXPORTER_FAMILY_COUNT] = {
@@ -196,11 +196,11 @@ static void family_build_info(struct render *r)
 	family_header(r, "texporter_build_info", "gauge",
 		      "Version and revision of texporter-read.");
 	buf_add_str(r->out, "texporter_build_info{version=\"");
-	buf_add_label_value(r->out, TEXPORTER_VERSION,
-			    strlen(TEXPORTER_VERSION));
+	buf_add_label_value(r->out, texporter_version,
+			    strlen(texporter_version));
 	buf_add_str(r->out, "\",revision=\"");
-	buf_add_label_value(r->out, TEXPORTER_REVISION,
-			    strlen(TEXPORTER_REVISION));
+	buf_add_label_value(r->out, texporter_revision,
+			    strlen(texporter_revision));
 	buf_add_str(r->out, "\"} 1\n");
 }
 
@@ -295,7 +295,7 @@ static uint64_t iface_value(const struct iface_snapshot *s, enum iface_value whi
 
 	switch (which) {
 	case VALUE_COUNTER_SLOTS:
-		return 2ull * m->capacity * m->capacity;
+		return texporter_counter_slots(m->capacity);
 	case VALUE_COUNTER_SLOTS_USED:
 		return s->slots_used;
 	case VALUE_LAST_CHANGE:

@@ -14,8 +14,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -97,30 +95,12 @@ static void usage(FILE *out)
 "2 usage error.\n");
 }
 
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	char message[ERR_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	/* clang 14's analyzer loses va_start when it inlines this function. */
-	vsnprintf(message, sizeof(message), fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
-	va_end(ap);
-	fprintf(stderr, PROG ": %s\nTry '" PROG " --help' for more "
-		"information.\n", message);
-	return EXIT_USAGE;
-}
-
 static int add_interface(struct options *o, const char *name)
 {
 	char **grown;
 
-	if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/') ||
-	    !strcmp(name, ".") || !strcmp(name, ".."))
-		return usage_error("bad interface name '%s'", name);
+	if (cli_check_ifname("--interface-name", name))
+		return EXIT_USAGE;
 	for (size_t i = 0; i < o->scrape.n_ifnames; i++)
 		if (!strcmp(o->scrape.ifnames[i], name))
 			return 0;
@@ -138,8 +118,8 @@ static int add_interface(struct options *o, const char *name)
 static int set_mode(struct options *o, enum mode mode)
 {
 	if (o->mode != MODE_AUTO && o->mode != mode)
-		return usage_error("--inetd, --listen and --textfile exclude "
-				   "each other");
+		return cli_usage_error("--inetd, --listen and --textfile "
+				       "exclude each other");
 	o->mode = mode;
 	return 0;
 }
@@ -150,14 +130,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 	char err[ERR_LEN];
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "i:l:hV", long_options, NULL)) != -1) {
+	opterr = 0; /* our own messages, in our format */
+	while ((opt = getopt_long(argc, argv, ":i:l:hV", long_options,
+				  NULL)) != -1) {
 		/* Set for every option that takes one, except a bare --listen. */
 		const char *arg = optarg ? optarg : "";
 
 		switch (opt) {
 		case OPT_PIN_ROOT:
 			if (!*arg)
-				return usage_error("--pin-root needs a directory");
+				return cli_usage_error("--pin-root needs a value");
 			o->scrape.pin_root = arg;
 			break;
 		case 'i':
@@ -177,38 +159,33 @@ static int parse_options(int argc, char **argv, struct options *o)
 				arg = argv[optind++];
 			o->listen = arg;
 			if (listen_addr_check(o->listen, err, sizeof(err)))
-				return usage_error("%s", err);
+				return cli_bad_value("--listen", arg, "%s", err);
 			break;
 		case OPT_TEXTFILE:
 			if ((rc = set_mode(o, MODE_TEXTFILE)))
 				return rc;
 			if (!*arg)
-				return usage_error("--textfile needs a path");
+				return cli_usage_error("--textfile needs a value");
 			o->textfile = arg;
 			break;
 		case 'l':
-			o->log_level = log_level_parse(arg);
+			o->log_level = cli_log_level("--log-level", arg);
 			if (o->log_level < 0)
-				return usage_error("unknown log level '%s' (use "
-						   "trace, debug, info, warn, "
-						   "error, fatal or panic)",
-						   arg);
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
 		case 'V':
-			printf(PROG " %s (revision %s)\n", TEXPORTER_VERSION,
-			       TEXPORTER_REVISION);
+			cli_print_version();
 			return EXIT_OK;
-		default:
-			fprintf(stderr, "Try '" PROG " --help' for more "
-					"information.\n");
-			return EXIT_USAGE;
+		default: /* '?' unknown option, ':' missing value */
+			return cli_getopt_error(opt, argv);
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("unexpected argument \"%s\"",
+				       argv[optind]);
 	return -1;
 }
 
@@ -254,7 +231,7 @@ int main(int argc, char **argv)
 	bool stdin_listening = false;
 	int rc;
 
-	log_init(PROG, LOG_INFO);
+	cli_init(PROG);
 	rc = parse_options(argc, argv, &o);
 	if (rc >= 0)
 		goto out;

@@ -2,7 +2,7 @@
 /*
  * texporter-read internals, one section per source file. main.c reads
  * top-down: options -> one of the modes (stdout, textfile, inetd, listen),
- * each of which calls scrape() = pins_read() + expo_render().
+ * each of which calls scrape() = snapshot_read() + expo_render().
  */
 #ifndef TEXPORTER_READER_H
 #define TEXPORTER_READER_H
@@ -12,20 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cli.h"
 #include "texporter.h"
-
-/* The Makefile passes both; a bare compiler run still builds. */
-#ifndef TEXPORTER_VERSION
-#define TEXPORTER_VERSION "unknown"
-#endif
-#ifndef TEXPORTER_REVISION
-#define TEXPORTER_REVISION "unknown"
-#endif
-
-/* Exit codes, as documented in --help and texporter-read(8). */
-#define EXIT_OK 0
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
 
 /* Room for a failure message that names the object, the cause and the fix. */
 #define ERR_LEN 1024
@@ -83,7 +71,7 @@ static inline size_t format_u64(char *out, uint64_t value)
 int64_t now_ms(void);
 int64_t now_ns(void);
 
-/* ---- pins.c: walk the pin root, open pins read-only, read a consistent
+/* ---- snapshot.c: walk the pin root, open pins read-only, read a consistent
  * snapshot of each interface (meta.seq is a seqlock written by the loader) */
 
 struct iface_snapshot {
@@ -91,7 +79,8 @@ struct iface_snapshot {
 	char label[256]; /* iface label: meta.ifname, or dir if that is empty */
 	struct texporter_meta meta;
 	struct texporter_name *names;       /* meta.capacity entries */
-	struct texporter_counter *counters; /* 2 * capacity^2, CPUs summed, carry added */
+	struct texporter_counter *counters; /* texporter_counter_slots(capacity),
+					     * CPUs summed, carry added */
 	uint64_t errors[TEXPORTER_ERR_COUNT];
 	uint64_t slots_used; /* counter slots with packets > 0 */
 };
@@ -108,9 +97,9 @@ struct scrape_config {
 };
 
 /* Fills snap; on failure returns -1 with the reason (path, cause, fix) in err. */
-int pins_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
+int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	      char *err, size_t errlen);
-void pins_snapshot_free(struct pins_snapshot *snap);
+void snapshot_free(struct pins_snapshot *snap);
 
 /* ---- expo.c: render the exposition */
 
@@ -220,7 +209,7 @@ int serve_inetd(const struct scrape_config *cfg);
 int serve_listen(const char *addr, const struct scrape_config *cfg);
 /* Same, on an inherited listening socket (systemd Accept=no). */
 int serve_listen_fd(int fd, const struct scrape_config *cfg);
-/* Checks the syntax of a --listen argument; -1 with a message if bad. */
+/* Checks the syntax of a --listen argument; -1 with the reason in err. */
 int listen_addr_check(const char *addr, char *err, size_t errlen);
 
 /* ---- textfile.c */

@@ -27,13 +27,13 @@ int scrape(const struct scrape_config *cfg, enum expo_format format,
 	struct pins_snapshot snap;
 	size_t ifaces;
 
-	if (pins_read(cfg, &snap, err, errlen)) {
+	if (snapshot_read(cfg, &snap, err, errlen)) {
 		log_error("%s", err);
 		return -1;
 	}
 	expo_render(&snap, format, started, out);
 	ifaces = snap.count;
-	pins_snapshot_free(&snap);
+	snapshot_free(&snap);
 	if (out->failed) {
 		snprintf(err, errlen, "out of memory rendering the metrics");
 		log_error("%s", err);

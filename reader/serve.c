@@ -118,8 +118,7 @@ static int listen_addr_parse(const char *text, struct listen_addr *a,
 		const char *close = strchr(text, ']');
 
 		if (!close || (close[1] && close[1] != ':')) {
-			snprintf(err, errlen, "bad --listen address '%s': "
-				 "expected [IPV6]:PORT", text);
+			snprintf(err, errlen, "expected [IPV6]:PORT");
 			return -1;
 		}
 		host = text + 1;
@@ -131,9 +130,8 @@ static int listen_addr_parse(const char *text, struct listen_addr *a,
 	} else {
 		colon = strchr(text, ':');
 		if (colon && strchr(colon + 1, ':')) {
-			snprintf(err, errlen, "bad --listen address '%s': write "
-				 "an IPv6 address in brackets, as [::1]:2112",
-				 text);
+			snprintf(err, errlen, "write an IPv6 address in "
+				 "brackets, as [::1]:2112");
 			return -1;
 		}
 		host_len = colon ? (size_t)(colon - text) : strlen(text);
@@ -143,13 +141,12 @@ static int listen_addr_parse(const char *text, struct listen_addr *a,
 		port = DEFAULT_PORT;
 	if (!all_digits(port, strlen(port)) || strlen(port) > 5 ||
 	    atoi(port) > 65535) {
-		snprintf(err, errlen, "bad --listen address '%s': the port must "
-			 "be a number from 0 to 65535", text);
+		snprintf(err, errlen, "the port must be a number from 0 to "
+			 "65535");
 		return -1;
 	}
 	if (host_len >= sizeof(a->host)) {
-		snprintf(err, errlen, "bad --listen address '%s': host too long",
-			 text);
+		snprintf(err, errlen, "host too long");
 		return -1;
 	}
 	memcpy(a->host, host, host_len);
@@ -384,10 +381,8 @@ int serve_listen(const char *addr, const struct scrape_config *cfg)
 	char err[ERR_LEN];
 	int rc;
 
-	if (listen_addr_parse(addr, &a, err, sizeof(err))) {
-		log_error("%s", err);
-		return EXIT_USAGE;
-	}
+	if (listen_addr_parse(addr, &a, err, sizeof(err)))
+		return cli_bad_value("--listen", addr, "%s", err);
 	if (listeners_open(&a, fds, &n))
 		return EXIT_RUNTIME;
 	for (size_t i = 0; i < n; i++) {

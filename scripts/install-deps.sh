@@ -6,7 +6,7 @@ set -euo pipefail
 
 # The one list. bpftool is handled apart: its package name differs.
 BUILD_PACKAGES=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev
-	libcjson-dev pkg-config iproute2)
+	libcjson-dev pkg-config iproute2 clang-format)
 TEST_PACKAGES=(bats bats-assert bats-support bats-file python3 iputils-ping
 	iperf3 ethtool curl tcpdump prometheus prometheus-node-exporter procps
 	util-linux kmod systemd mandoc lintian dpkg-dev fakeroot openbsd-inetd

@@ -5,9 +5,6 @@
 # The binaries come from $(BUILD) (texporter-load, texporter-read).
 # Paths follow the GNU conventions; DESTDIR stages an install elsewhere.
 
-# Whatever includes this file keeps its own default goal.
-texporter_default_goal := $(.DEFAULT_GOAL)
-
 VERSION    ?= $(shell cat VERSION)
 BUILD      ?= build
 PREFIX     ?= /usr/local
@@ -138,5 +135,3 @@ deb: $(TEXPORTER_BINS)
 ## lintian  build the .deb and check it (docs/packaging.md explains the overrides)
 lintian: deb
 	lintian --fail-on error,warning --display-info $(DEB_FILE)
-
-.DEFAULT_GOAL := $(texporter_default_goal)

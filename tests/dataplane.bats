@@ -93,6 +93,33 @@ assert_no_dataplane_errors() {
 	done
 }
 
+# assert_both_ways FAMILY PACKETS BYTES: lan->peer and peer->lan are
+# counted exactly so, and FAMILY has no other series.
+assert_both_ways() {
+	assert_series "$1" lan peer "$2" "$3"
+	assert_series "$1" peer lan "$2" "$3"
+	assert_series_count "$1" 2
+}
+
+# assert_not_counted "ignored N truncated N malformed N length N": the
+# frames the last read says were ignored or not counted in full.
+assert_not_counted() {
+	local reason got="ignored $(tx_metric texporter_ignored_frames_total "iface=\"$IF_A\"")"
+	for reason in truncated malformed length; do
+		got+=" $reason $(tx_metric texporter_dataplane_errors_total \
+			"iface=\"$IF_A\",reason=\"$reason\"")"
+	done
+	assert_equal "$got" "$1"
+}
+
+# The arguments of an MPLS label stack of N labels: 16, 17, ...
+mpls_stack() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		printf -- '--mpls %d ' $((16 + i))
+	done
+}
+
 assert_attached() {
 	local direction=$1 hook=$2 mode=$3
 	assert_equal "$(tx_metric texporter_attach_info \
@@ -323,6 +350,194 @@ assert_ipv4_pings_counted() {
 	assert_series_count ipv4 0
 	assert_series_count ipv6 0
 	assert_no_dataplane_errors
+}
+
+# --- MPLS, PPPoE, VLAN tags: the same on every hook ---------------------------
+#
+# Each behaviour is checked on each ingress hook (XDP native, XDP generic,
+# TC) with frames sent from NS_B, and on TC egress with the same frames sent
+# from NS_A: "both ways" below. TC ingress gets the outer VLAN tag in skb
+# metadata, not in the frame; texporter counts it as the first of the two
+# tags it looks at, as XDP does.
+
+# Per family: 2 frames for each stack of 1, 2 and 8 labels behind 0, 1 and
+# 2 VLAN tags, of 120 L3 bytes (IPv4) or 160 (IPv6), and 2 more as multicast
+# MPLS (ethertype 0x8848) with 3 labels: 20 packets each way.
+mpls_counted_both_ways() {
+	local side labels tags
+	for side in a b; do
+		for labels in 1 2 8; do
+			for tags in "" "--vlan 10" "--vlan 300 --vlan 30"; do
+				tx_sendraw_from $side 4 --count 2 --l3-size 120 $(mpls_stack $labels) $tags
+				tx_sendraw_from $side 6 --count 2 --l3-size 160 $(mpls_stack $labels) $tags
+			done
+		done
+		tx_sendraw_from $side 4 --count 2 --l3-size 120 $(mpls_stack 3) --ethertype 0x8848
+		tx_sendraw_from $side 6 --count 2 --l3-size 160 $(mpls_stack 3) --ethertype 0x8848
+	done
+	read_a
+	assert_both_ways ipv4 20 $((20 * 120))
+	assert_both_ways ipv6 20 $((20 * 160))
+	assert_not_counted "ignored 0 truncated 0 malformed 0 length 0"
+}
+
+@test "MPLS with 1, 2 and 8 labels behind 0, 1 and 2 VLAN tags counts its IPv4 and IPv6 packets, on every hook" {
+	write_host_ranges
+	tx_on_every_ingress_hook "$CONFIG" mpls_counted_both_ways
+}
+
+# 2 frames each way of: a pseudowire control word under the label stack,
+# with and without QinQ tags; a payload whose first nibble is neither 4 nor
+# 6 (as Ethernet over MPLS without a control word has); a stack of 9
+# labels, deeper than texporter looks, with and without a tag.
+mpls_not_ip_ignored() {
+	local side
+	for side in a b; do
+		tx_sendraw_from $side 4 --count 2 --mpls 100 --mpls-control-word
+		tx_sendraw_from $side 6 --count 2 --mpls 100 --mpls 101 --mpls-control-word \
+			--vlan 300 --vlan 30
+		tx_sendraw_from $side 4 --count 2 --mpls 100 --bad-version 0
+		tx_sendraw_from $side 4 --count 2 $(mpls_stack 9)
+		tx_sendraw_from $side 6 --count 2 $(mpls_stack 9) --vlan 10
+	done
+	read_a
+	assert_series_count ipv4 0
+	assert_series_count ipv6 0
+	assert_not_counted "ignored 20 truncated 0 malformed 0 length 0"
+}
+
+@test "MPLS carrying anything but IP (a control word, Ethernet) or more than 8 labels counts as ignored, on every hook" {
+	write_host_ranges
+	tx_on_every_ingress_hook "$CONFIG" mpls_not_ip_ignored
+}
+
+# Per family: 2 PPPoE session frames behind 0, 1 and 2 VLAN tags, of 120
+# L3 bytes (IPv4) or 160 (IPv6): 6 packets each way. And 1 frame each of
+# what is not IP: PPP's LCP (0xc021) and IPCP (0x8021, tagged), and a
+# discovery frame (ethertype 0x8863): 6 ignored.
+pppoe_counted_both_ways() {
+	local side tags
+	for side in a b; do
+		for tags in "" "--vlan 10" "--vlan 300 --vlan 30"; do
+			tx_sendraw_from $side 4 --count 2 --l3-size 120 --pppoe 7 $tags
+			tx_sendraw_from $side 6 --count 2 --l3-size 160 --pppoe 7 $tags
+		done
+		tx_sendraw_from $side 4 --pppoe 7 --ppp-protocol 0xc021
+		tx_sendraw_from $side 4 --pppoe 7 --ppp-protocol 0x8021 --vlan 10
+		tx_sendraw_from $side 4 --pppoe 0 --ethertype 0x8863
+	done
+	read_a
+	assert_both_ways ipv4 6 $((6 * 120))
+	assert_both_ways ipv6 6 $((6 * 160))
+	assert_not_counted "ignored 6 truncated 0 malformed 0 length 0"
+}
+
+@test "PPPoE session frames count their IPv4 and IPv6 packets, other PPP and discovery frames as ignored, on every hook" {
+	write_host_ranges
+	tx_on_every_ingress_hook "$CONFIG" pppoe_counted_both_ways
+}
+
+# 2 frames each way of: IPv4 and IPv6 behind three VLAN tags, IPv4 behind
+# four, a frame cut inside its third tag (a third tag is not looked at),
+# and ethertype 0 (an 802.3 length field) with and without a tag.
+deep_tags_and_ethertype_0_ignored() {
+	local side
+	for side in a b; do
+		tx_sendraw_from $side 4 --count 2 --vlan 300 --vlan 30 --vlan 3
+		tx_sendraw_from $side 6 --count 2 --vlan 300 --vlan 30 --vlan 3
+		tx_sendraw_from $side 4 --count 2 --vlan 300 --vlan 30 --vlan 3 --vlan 4
+		tx_sendraw_from $side 4 --count 2 --vlan 300 --vlan 30 --vlan 3 --truncate $((14 + 8 + 2))
+		tx_sendraw_from $side 4 --count 2 --ethertype 0
+		tx_sendraw_from $side 6 --count 2 --ethertype 0 --vlan 10
+	done
+	read_a
+	assert_series_count ipv4 0
+	assert_series_count ipv6 0
+	assert_not_counted "ignored 24 truncated 0 malformed 0 length 0"
+}
+
+@test "frames with three or more VLAN tags, and ethertype 0, count as ignored, on every hook" {
+	write_host_ranges
+	tx_on_every_ingress_hook "$CONFIG" deep_tags_and_ethertype_0_ignored
+}
+
+# 2 frames each way cut: inside the inner of two tags, inside an MPLS label
+# stack, right after its bottom label, inside the IPv4 header under a tag
+# and a label, inside a PPPoE header, inside the IPv6 header under PPPoE.
+cut_frames_truncated() {
+	local side
+	for side in a b; do
+		tx_sendraw_from $side 4 --count 2 --vlan 300 --vlan 30 --truncate $((14 + 4 + 2))
+		tx_sendraw_from $side 4 --count 2 --mpls 16 --mpls 17 --truncate $((14 + 6))
+		tx_sendraw_from $side 6 --count 2 --mpls 16 --truncate $((14 + 4))
+		tx_sendraw_from $side 4 --count 2 --mpls 16 --vlan 10 --truncate $((14 + 4 + 4 + 19))
+		tx_sendraw_from $side 6 --count 2 --pppoe 7 --truncate $((14 + 7))
+		tx_sendraw_from $side 6 --count 2 --pppoe 7 --vlan 10 --truncate $((14 + 4 + 8 + 39))
+	done
+	read_a
+	assert_series_count ipv4 0
+	assert_series_count ipv6 0
+	assert_not_counted "ignored 0 truncated 24 malformed 0 length 0"
+}
+
+@test "frames cut inside a VLAN tag, an MPLS label stack or a PPPoE header count as truncated, on every hook" {
+	write_host_ranges
+	tx_on_every_ingress_hook "$CONFIG" cut_frames_truncated
+}
+
+# 2 frames each way cut inside their only tag (16 bytes) and right after it
+# (18). XDP and TC egress count each as truncated. TC ingress never gets
+# them: the kernel drops a frame with less than a tag and 2 bytes after the
+# Ethernet header while it moves the tag into skb metadata, before TC.
+outer_tag_cut() {
+	local side truncated=8
+	for side in a b; do
+		tx_sendraw_from $side 4 --count 2 --vlan 100 --truncate 16
+		tx_sendraw_from $side 6 --count 2 --vlan 100 --truncate 18
+	done
+	[[ $TX_HOOK == "--ingress tc" ]] && truncated=4
+	read_a
+	assert_series_count ipv4 0
+	assert_series_count ipv6 0
+	assert_not_counted "ignored 0 truncated $truncated malformed 0 length 0"
+}
+
+@test "a frame cut inside its outer VLAN tag counts as truncated where it arrives: on XDP, not at all on TC ingress" {
+	write_host_ranges
+	tx_on_every_ingress_hook "$CONFIG" outer_tag_cut
+}
+
+@test "the data plane of kernels before 5.18 counts MPLS, PPPoE, deep tags and bad IP lengths the same, native and generic" {
+	export TEXPORTER_FORCE_FALLBACKS=xdp-single,table-split
+	write_host_ranges
+	local mode side
+	for mode in native generic; do
+		load_a --xdp-mode "$mode"
+		assert_output --partial "; xdp single-buffer, range table split in 1 element of 4 MiB"
+		for side in a b; do
+			tx_sendraw_from $side 4 --count 2 --l3-size 120 $(mpls_stack 8) --vlan 300 --vlan 30
+			tx_sendraw_from $side 6 --count 2 --l3-size 160 --mpls 16
+			tx_sendraw_from $side 4 --count 2 --l3-size 120 --pppoe 7 --vlan 10
+			tx_sendraw_from $side 6 --count 2 --l3-size 160 --pppoe 7
+			# ignored: three tags, ethertype 0
+			tx_sendraw_from $side 4 --count 2 --vlan 300 --vlan 30 --vlan 3
+			tx_sendraw_from $side 4 --count 2 --ethertype 0
+			# malformed: IPv4 total length 19 and 0 in a ping's frame,
+			# IPv6 payload length 0 without a Jumbo Payload option
+			tx_sendraw_from $side 4 --count 2 --proto icmp --l3-size 84 --ip-length 19
+			tx_sendraw_from $side 4 --count 2 --proto icmp --l3-size 84 --ip-length 0
+			tx_sendraw_from $side 6 --count 2 --l3-size 100 --ip-length 0
+			# a Jumbo Payload option of 70,000 in 200 bytes: counted
+			# with the bytes present, and a length error
+			tx_sendraw_from $side 6 --count 2 --l3-size 200 --jumbo 70000
+		done
+		read_a
+		assert_both_ways ipv4 4 $((4 * 120))
+		assert_both_ways ipv6 6 $((4 * 160 + 2 * 200))
+		assert_not_counted "ignored 8 truncated 0 malformed 12 length 4"
+		run tx_load "$NS_A" -i "$IF_A" --detach
+		assert_success
+	done
 }
 
 # --- output -----------------------------------------------------------------

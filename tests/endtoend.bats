@@ -249,7 +249,8 @@ make_group() {
 # The maps a first load pins (a "carry" map appears only once the counter
 # map has grown), and its links.
 MAP_PINS=(counters errors meta names ranges)
-LINK_PINS=(link_egress link_ingress)
+LINK_PINS=(link_ingress) # legacy tc egress, before 6.6, has no link
+[[ $(tx_default_tc_mode) == tcx ]] && LINK_PINS=(link_egress link_ingress)
 
 # The pins of IF_A as DESIGN.md fixes them: maps root:GROUP 0440, links
 # root:root 0600, in a root:GROUP 0750 directory; nothing else.

@@ -381,6 +381,13 @@ jumbo_pings_counted_exactly() {
 	tx_write_config "$CONFIG" a="$IP4_A,$IP6_A" b="$IP4_B,$IP6_B"
 	load_a
 	assert_output --partial "ingress xdp (native)"
+	if [[ $(tx_default_dataplane) != "xdp multi-buffer"* ]]; then
+		# Single-buffer XDP is attached natively: the kernel itself
+		# refuses an MTU whose frames it could not see whole.
+		run set_mtu 9000
+		assert_failure
+		skip "Linux $(uname -r) refuses MTU 9000 under single-buffer XDP, as it should"
+	fi
 	set_mtu 9000
 	assert_attached "$IF_A" "xdp 1 tcx_ingress 0 tcx_egress 1"
 	jumbo_pings_counted_exactly
@@ -673,6 +680,85 @@ still_counting() {
 	assert_counted ipv6 a b 4 $((160 + 2 * 54))
 	assert_counted ipv6 b a 4 $((160 + 2 * 54))
 	assert_equal "$(errors_of truncated) $(errors_of malformed) $(errors_of length)" "0 0 14"
+}
+
+# --- length fields the kernel refuses, on every hook ---------------------------
+#
+# As the kernel's ip_rcv and ipv6_rcv take them. Each case from both sides,
+# so through TC egress and each ingress hook (tx_on_every_ingress_hook).
+
+# 2 frames each way of: an ordinary ping's frame (98 bytes, IHL 5) whose
+# total length says 19; 8 option bytes (IHL 7, a 28-byte header) and a
+# total length of 24; total length 19 under an MPLS label and under PPPoE.
+# And the boundary, a total length of just the header (20) in the ping's
+# frame: counted as 20 bytes, Ethernet padding as it were.
+ipv4_length_below_header() {
+	local side
+	for side in a b; do
+		tx_sendraw_from $side 4 --count 2 --proto icmp --l3-size 84 --ip-length 19
+		tx_sendraw_from $side 4 --count 2 --ipv4-options 8 --ip-length 24
+		tx_sendraw_from $side 4 --count 2 --proto icmp --l3-size 84 --ip-length 19 --mpls 16
+		tx_sendraw_from $side 4 --count 2 --proto icmp --l3-size 84 --ip-length 19 --pppoe 7
+		tx_sendraw_from $side 4 --count 2 --proto icmp --l3-size 84 --ip-length 20
+	done
+	scrape
+	assert_counted ipv4 a b 2 40
+	assert_counted ipv4 b a 2 40
+	assert_equal "$(traffic_and_errors)" "traffic 4 packets 80 bytes; errors: truncated 0 malformed 16 length 0"
+}
+
+@test "an IPv4 total length below the header's own is malformed and not counted, on every hook" {
+	tx_write_config "$CONFIG" a="$IP4_A,$IP6_A" b="$IP4_B,$IP6_B"
+	tx_on_every_ingress_hook "$CONFIG" ipv4_length_below_header
+}
+
+# 2 frames each way of: an ordinary ping's frame with IPv4 total length 0;
+# IPv6 (UDP, 100 bytes) with payload length 0 and no hop-by-hop header, and
+# with one that holds only padding; IPv4 total length 0 under PPPoE and
+# IPv6 payload length 0 under two MPLS labels. None is a GSO packet, none
+# a jumbogram.
+zero_length_malformed() {
+	local side
+	for side in a b; do
+		tx_sendraw_from $side 4 --count 2 --proto icmp --l3-size 84 --ip-length 0
+		tx_sendraw_from $side 6 --count 2 --l3-size 100 --ip-length 0
+		tx_sendraw_from $side 6 --count 2 --l3-size 100 --ipv6-ext hop --ip-length 0
+		tx_sendraw_from $side 4 --count 2 --proto icmp --l3-size 84 --ip-length 0 --pppoe 7
+		tx_sendraw_from $side 6 --count 2 --l3-size 100 --ip-length 0 --mpls 16 --mpls 17
+	done
+	scrape
+	assert_equal "$(traffic_and_errors)" "traffic 0 packets 0 bytes; errors: truncated 0 malformed 20 length 0"
+}
+
+@test "an IP length field of 0 outside GSO packets and jumbograms is malformed and not counted, on every hook" {
+	tx_write_config "$CONFIG" a="$IP4_A,$IP6_A" b="$IP4_B,$IP6_B"
+	tx_on_every_ingress_hook "$CONFIG" zero_length_malformed
+}
+
+# 2 IPv6 frames each way of 200 bytes from the IPv6 header on, payload
+# length 0, whose Jumbo Payload option claims 70,000 bytes: right after the
+# hop-by-hop header's start, behind a Router Alert option, and under an
+# MPLS label. A veth carries no real jumbogram (65,575 bytes and more), so
+# each claims more than its frame: counted with the 200 bytes present and
+# a length error. And 2 whose option says 65,535, which a jumbogram cannot
+# be: malformed.
+jumbo_option_checked() {
+	local side
+	for side in a b; do
+		tx_sendraw_from $side 6 --count 2 --l3-size 200 --jumbo 70000
+		tx_sendraw_from $side 6 --count 2 --l3-size 200 --jumbo 70000 --jumbo-after-router-alert
+		tx_sendraw_from $side 6 --count 2 --l3-size 200 --jumbo 70000 --mpls 16
+		tx_sendraw_from $side 6 --count 2 --l3-size 200 --jumbo 65535
+	done
+	scrape
+	assert_counted ipv6 a b 6 $((6 * 200))
+	assert_counted ipv6 b a 6 $((6 * 200))
+	assert_equal "$(traffic_and_errors)" "traffic 12 packets 2400 bytes; errors: truncated 0 malformed 4 length 12"
+}
+
+@test "a Jumbo Payload option gives an IPv6 length of 0 its length, beyond the frame a length error, on every hook" {
+	tx_write_config "$CONFIG" a="$IP4_A,$IP6_A" b="$IP4_B,$IP6_B"
+	tx_on_every_ingress_hook "$CONFIG" jumbo_option_checked
 }
 
 # --- interface churn ----------------------------------------------------------

@@ -288,6 +288,41 @@ tx_sendraw() {
 	tx_in "$ns" "$PYTHON" "$TX_TOOLS/sendraw.py" "$@"
 }
 
+# tx_sendraw_from SIDE FAMILY ARGS...: raw frames of FAMILY (4 or 6) from
+# SIDE's address to the other side's, sent by SIDE: a on IF_A (they meet
+# IF_A's TC egress), b on IF_B (IF_A's ingress hook). Asserts that sendraw
+# sent them.
+tx_sendraw_from() {
+	local side=$1 family=$2 ns=$NS_A ifname=$IF_A src=$IP4_A dst=$IP4_B
+	shift 2
+	[[ $family == 6 ]] && src=$IP6_A dst=$IP6_B
+	if [[ $side == b ]]; then
+		ns=$NS_B ifname=$IF_B src=$IP4_B dst=$IP4_A
+		[[ $family == 6 ]] && src=$IP6_B dst=$IP6_A
+	fi
+	run tx_sendraw "$ns" --iface "$ifname" --src "$src" --dst "$dst" "$@"
+	assert_success
+}
+
+# tx_on_every_ingress_hook CONFIG COMMAND...: once per ingress hook of
+# texporter-load (XDP native, XDP generic, TC), load CONFIG on IF_A in NS_A
+# with it, run COMMAND (it sends, reads and asserts; TX_HOOK holds the
+# hook's options), and detach again, so that each hook counts from zero.
+tx_on_every_ingress_hook() {
+	local config=$1 hook
+	shift
+	for hook in "--xdp-mode native" "--xdp-mode generic" "--ingress tc"; do
+		TX_HOOK=$hook
+		echo "# ingress hook: $hook" >&2
+		# $hook unquoted: two words
+		run tx_load "$NS_A" -i "$IF_A" -f "$config" $hook
+		assert_success
+		"$@"
+		run tx_load "$NS_A" -i "$IF_A" --detach
+		assert_success
+	done
+}
+
 # Start a command in namespace NS in the background; its output goes to a
 # log in the test's tmp dir. Sets TX_BG_PID and TX_BG_LOG (not printed: a
 # command substitution would run it in a subshell that teardown cannot see).

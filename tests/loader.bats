@@ -208,7 +208,11 @@ make_test_group() {
 	assert_success
 	local ids
 	mapfile -t ids < <(attached_ids)
-	assert_equal "${#ids[@]}" 3 # XDP prog, TCX prog and link
+	if [[ $(tx_default_tc_mode) == tcx ]]; then
+		assert_equal "${#ids[@]}" 3 # XDP prog, TCX prog and link
+	else
+		assert_equal "${#ids[@]}" 2 # XDP prog, legacy tc prog
+	fi
 	assert_objects_exist "${ids[@]}"
 	run tx_load "$NS_A" -i "$IF_A" --detach
 	assert_success
@@ -416,7 +420,7 @@ make_test_group() {
 	for name in a/b ../txa0 txa0/ 0123456789abcdef ""; do
 		run tx_load "$NS_A" -i "$name" -f "$CONFIG"
 		assert_failure 2
-		assert_output --partial "\"$name\" is not an interface name"
+		assert_output --partial "bad value \"$name\": not an interface name"
 	done
 	assert_nothing_pinned
 }

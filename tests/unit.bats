@@ -5,16 +5,36 @@
 load helpers
 
 setup_file() {
-	cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TX_REPO/bpf" -I"$TX_REPO/loader" \
-		"$TX_REPO/tests/unit/trie_test.c" "$TX_REPO/loader/trie.c" "$TX_REPO/loader/trie_walk.c" \
-		-o "$BATS_FILE_TMPDIR/trie_test"
+	# Built by make (check, check-asan); built here only when missing, as
+	# make with another BUILD's flags would mix the two builds.
+	[[ -x $BUILD/tests/trie_test && -x $BUILD/tests/config_test ]] ||
+		make -C "$TX_REPO" --no-print-directory BUILD="$BUILD" "$BUILD/tests/trie_test" \
+			"$BUILD/tests/config_test" >/dev/null
 }
 
 @test "the range table agrees with a brute-force longest-prefix match for every stride layout" {
-	run "$BATS_FILE_TMPDIR/trie_test"
+	run "$BUILD/tests/trie_test"
 	assert_success
 	assert_line --partial "layout v4 root 16, v6 second 8: 40000 addresses agree"
 	assert_line --partial "layout v4 root 16, v6 second 16: 40000 addresses agree"
 	assert_line --partial "layout v4 root 24, v6 second 8: 40000 addresses agree"
 	assert_line --partial "layout v4 root 24, v6 second 16: 40000 addresses agree"
+}
+
+@test "a config's hash does not depend on the order of its ranges" {
+	run "$BUILD/tests/config_test" "$TX_REPO/tests/data/config/good.json"
+	assert_success
+	assert_line "private v4=3 v6=1"
+	assert_line "v6 only v4=0 v6=3"
+	local hash=${lines[-1]}
+	[[ $hash == hash=* ]]
+	run "$BUILD/tests/config_test" "$TX_REPO/tests/data/config/good-reordered.json"
+	assert_success
+	assert_line "$hash"
+}
+
+@test "a config with an error gives the loader's config exit status" {
+	run "$BUILD/tests/config_test" "$TX_REPO/tests/data/config/dup-name.json"
+	assert_failure 2
+	assert_output --partial 'range #3: name "zoom" is already used by range #1'
 }

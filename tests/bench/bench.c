@@ -65,9 +65,11 @@
 #define XDP_PASS_RETVAL 2
 #define TC_ACT_UNSPEC_RETVAL 0xffffffffu
 
-#define FRAME_MAX 128   /* Ethernet + 802.1Q + IPv6 + UDP + payload fits */
+#define FRAME_MAX 128   /* Ethernet + 2 MPLS labels + IPv6 + UDP + payload fits */
 #define UDP_PAYLOAD 26  /* an IPv4 frame is 68 bytes, an IPv6 one 88 */
 #define VLAN_ID 100
+#define MPLS_LABEL 16   /* the first of two: an L3VPN's transport and VPN labels */
+#define PPPOE_SESSION 1
 #define MATCHED_IN_4 3  /* of 4 drawn addresses come from a configured prefix */
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -267,8 +269,50 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* A valid Ethernet (+802.1Q) + IPv4/IPv6 + UDP frame; returns its length. */
-static size_t frame_build(uint8_t *f, int family, bool vlan, const uint8_t *src, const uint8_t *dst)
+/* What carries a test frame's IP packet behind the Ethernet header. */
+enum link {
+	LINK_PLAIN,
+	LINK_VLAN,  /* one 802.1Q tag */
+	LINK_MPLS,  /* two MPLS labels */
+	LINK_PPPOE, /* a PPPoE session header */
+};
+
+/* The link headers of LINK between the MAC addresses and the IP packet
+ * of L3 bytes at F; returns their length. */
+static size_t link_build(uint8_t *f, int family, enum link link, size_t l3)
+{
+	size_t off = 0;
+
+	if (link == LINK_VLAN) {
+		put16(f, 0x8100);
+		put16(f + 2, VLAN_ID);
+		off = 4;
+	}
+	if (link == LINK_MPLS) {
+		put16(f, 0x8847);
+		/* label, no bottom of stack, TTL 64; then the bottom label */
+		put16(f + 2, MPLS_LABEL >> 4);
+		put16(f + 4, (MPLS_LABEL & 0xf) << 12 | 64);
+		put16(f + 6, (MPLS_LABEL + 1) >> 4);
+		put16(f + 8, ((MPLS_LABEL + 1) & 0xf) << 12 | 1 << 8 | 64);
+		return 10;
+	}
+	if (link == LINK_PPPOE) {
+		put16(f, 0x8864);
+		f[2] = 0x11; /* version 1, type 1 */
+		f[3] = 0;    /* code: session data */
+		put16(f + 4, PPPOE_SESSION);
+		put16(f + 6, (uint16_t)(2 + l3)); /* PPP protocol and packet */
+		put16(f + 8, family == TEXPORTER_IPV4 ? 0x0021 : 0x0057);
+		return 10;
+	}
+	put16(f + off, family == TEXPORTER_IPV4 ? 0x0800 : 0x86dd);
+	return off + 2;
+}
+
+/* A valid Ethernet + LINK + IPv4/IPv6 + UDP frame; returns its length. */
+static size_t frame_build(uint8_t *f, int family, enum link link, const uint8_t *src,
+			  const uint8_t *dst)
 {
 	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
 	size_t addr_len = family == TEXPORTER_IPV4 ? 4 : 16;
@@ -277,13 +321,8 @@ static size_t frame_build(uint8_t *f, int family, bool vlan, const uint8_t *src,
 	uint32_t sum;
 
 	memcpy(f, macs, sizeof(macs));
-	if (vlan) {
-		put16(f + off, 0x8100);
-		put16(f + off + 2, VLAN_ID);
-		off += 4;
-	}
-	put16(f + off, family == TEXPORTER_IPV4 ? 0x0800 : 0x86dd);
-	off += 2;
+	off += link_build(f + off, family, link,
+			  (family == TEXPORTER_IPV4 ? 20 : 40) + 8 + UDP_PAYLOAD);
 	if (family == TEXPORTER_IPV4) {
 		uint8_t *ip = f + off;
 
@@ -436,9 +475,19 @@ static double median(double *v, int n)
 /* --- testrun ---------------------------------------------------------------- */
 
 #define MAX_ROUNDS 201
-#define CASES 4 /* ipv4, ipv4 vlan, ipv6, ipv6 vlan: family = c / 2, vlan = c % 2 */
+#define CASES 8
 
-static const char *const case_names[CASES] = { "ipv4", "ipv4 vlan", "ipv6", "ipv6 vlan" };
+/* The plain and tagged cases first, as before MPLS and PPPoE were counted. */
+static const struct {
+	const char *name;
+	int family;
+	enum link link;
+} cases[CASES] = {
+	{ "ipv4", TEXPORTER_IPV4, LINK_PLAIN },      { "ipv4 vlan", TEXPORTER_IPV4, LINK_VLAN },
+	{ "ipv6", TEXPORTER_IPV6, LINK_PLAIN },      { "ipv6 vlan", TEXPORTER_IPV6, LINK_VLAN },
+	{ "ipv4 mpls", TEXPORTER_IPV4, LINK_MPLS },  { "ipv6 mpls", TEXPORTER_IPV6, LINK_MPLS },
+	{ "ipv4 pppoe", TEXPORTER_IPV4, LINK_PPPOE }, { "ipv6 pppoe", TEXPORTER_IPV6, LINK_PPPOE },
+};
 
 struct subject {
 	const char *prefix; /* of its rows' section: "" for texporter */
@@ -498,7 +547,7 @@ static int trie_nodes(const struct testrun *t, int family, const uint8_t *addr)
 }
 
 /* The hit frame of each case: both addresses inside configured prefixes,
- * the same pair with and without VLAN tag. */
+ * the same pair of a family behind every link header. */
 struct hit_frame {
 	uint8_t frame[FRAME_MAX];
 	size_t len;
@@ -508,7 +557,7 @@ struct hit_frame {
 static void hit_frames(const struct testrun *t, struct hit_frame *h)
 {
 	for (int c = 0; c < CASES; c++) {
-		int family = c / 2;
+		int family = cases[c].family;
 		uint64_t pick = 0x417 + (uint64_t)family;
 		uint8_t src[16], dst[16];
 
@@ -524,7 +573,7 @@ static void hit_frames(const struct testrun *t, struct hit_frame *h)
 				inet_ntop(af, src, s, sizeof(s)), h[c].nodes[0],
 				inet_ntop(af, dst, d, sizeof(d)), h[c].nodes[1]);
 		}
-		h[c].len = frame_build(h[c].frame, family, c % 2, src, dst);
+		h[c].len = frame_build(h[c].frame, family, cases[c].link, src, dst);
 	}
 }
 
@@ -566,7 +615,7 @@ static double robust_mean(const double *v, int n, double *scratch)
  * space: whatever else the machine does hits all subjects alike. */
 static void cold_round(struct testrun *t, struct subject *s, int ns, int c, int r)
 {
-	int family = c / 2;
+	int family = cases[c].family;
 	size_t calls = (size_t)t->calls;
 
 	for (size_t i = 0; i < calls; i++) {
@@ -574,7 +623,8 @@ static void cold_round(struct testrun *t, struct subject *s, int ns, int c, int 
 
 		draw_address(t->cfg, family, &t->rng, src);
 		draw_address(t->cfg, family, &t->rng, dst);
-		t->lengths[i] = frame_build(t->frames + i * FRAME_MAX, family, c % 2, src, dst);
+		t->lengths[i] = frame_build(t->frames + i * FRAME_MAX, family, cases[c].link, src,
+					    dst);
 	}
 	for (size_t i = 0; i < calls; i++) {
 		for (int k = 0; k < ns; k++) {
@@ -601,6 +651,9 @@ static void print_rows(const struct testrun *t, const char *hook, const char *wh
 
 	for (int k = 0; k < ns; k++) {
 		if (k == 1)
+			continue;
+		/* The LPM reference parses IP behind Ethernet and VLAN tags only. */
+		if (!strcmp(s[k].prefix, "lpm-ref") && cases[c].link >= LINK_MPLS)
 			continue;
 		snprintf(section, sizeof(section), "%s%s%s %s", s[k].prefix, *s[k].prefix ? " " : "",
 			 hook, what);
@@ -629,11 +682,47 @@ static void testrun_hook(struct testrun *t, const char *hook, struct subject *s,
 		for (int c = 0; c < CASES; c++)
 			cold_round(t, s, ns, c, r);
 	for (int c = 0; c < CASES; c++) {
-		snprintf(kase, sizeof(kase), "%s, trie nodes %d+%d", case_names[c], h[c].nodes[0],
+		snprintf(kase, sizeof(kase), "%s, trie nodes %d+%d", cases[c].name, h[c].nodes[0],
 			 h[c].nodes[1]);
 		print_rows(t, hook, "hit", kase, s, ns, c);
-		print_rows(t, hook, "cold", case_names[c], s, ns, c);
+		print_rows(t, hook, "cold", cases[c].name, s, ns, c);
 	}
+}
+
+/* The frames the data plane under PINS did not count as traffic, ignored
+ * ones included: all reasons of its errors map, summed over CPUs. */
+static __u64 not_counted(const char *pins)
+{
+	char path[PATH_MAX];
+	int ncpu = libbpf_num_possible_cpus(), fd;
+	__u64 sum = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", pins, TEXPORTER_PIN_ERRORS);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || ncpu < 1)
+		die("%s: %s", path, strerror(errno));
+	for (__u32 e = 0; e < TEXPORTER_ERR_COUNT; e++) {
+		__u64 v[ncpu];
+
+		if (bpf_map_lookup_elem(fd, &e, v))
+			die("%s: %s", path, strerror(errno));
+		for (int c = 0; c < ncpu; c++)
+			sum += v[c];
+	}
+	close(fd);
+	return sum;
+}
+
+/* Dies when the data plane under PINS refused or ignored a frame since it
+ * had BEFORE such frames: a test frame the parser does not count would be
+ * measured on a shorter path than the case says. */
+static void check_all_counted(const char *pins, __u64 before)
+{
+	__u64 now = not_counted(pins);
+
+	if (now != before)
+		die("%s: %llu test frames not counted as traffic (see the errors map): a bench frame is wrong",
+		    pins, (unsigned long long)(now - before));
 }
 
 static void read_meta(const char *pins, struct texporter_meta *meta)
@@ -835,8 +924,13 @@ static int cmd_testrun(int argc, char **argv)
 			tc[nt++] = (struct subject){ .prefix = "fallback",
 						     .fd = prog_of_link(fallback, TEXPORTER_PIN_LINK_EGRESS) };
 		}
+		__u64 before = not_counted(pins), before_fallback = fallback ? not_counted(fallback) : 0;
+
 		testrun_hook(&t, "xdp", xdp, nx);
 		testrun_hook(&t, "tc", tc, nt);
+		check_all_counted(pins, before);
+		if (fallback)
+			check_all_counted(fallback, before_fallback);
 	}
 	for (int i = 0; i < 2; i++)
 		if (links[i] >= 0)
@@ -894,8 +988,8 @@ static int cmd_populate(int argc, char **argv)
 				if (d ? !address_of_name(&cfg, f, d - 1, dst) :
 					!memcpy(dst, unmatched[f], 16))
 					continue;
-				test_run(prog, true, frame, frame_build(frame, f, false, src, dst), 1,
-					 NULL);
+				test_run(prog, true, frame,
+					 frame_build(frame, f, LINK_PLAIN, src, dst), 1, NULL);
 				runs++;
 			}
 		}

@@ -45,6 +45,7 @@ static char dir[256];
 static int ncpu;
 static int lineno;
 
+__attribute__((format(printf, 1, 2), noreturn))
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -129,7 +130,7 @@ static void maps_make(__u32 cap, bool with_meta)
 	close(map_make(TEXPORTER_PIN_NAMES, BPF_MAP_TYPE_ARRAY,
 		       sizeof(struct texporter_name), cap));
 	close(map_make(TEXPORTER_PIN_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
-		       sizeof(struct texporter_counter), 2 * cap * cap));
+		       sizeof(struct texporter_counter), texporter_counter_slots(cap)));
 	if (with_meta)
 		close(map_make(TEXPORTER_PIN_ERRORS, BPF_MAP_TYPE_PERCPU_ARRAY,
 			       sizeof(__u64), TEXPORTER_ERR_COUNT));
@@ -311,7 +312,7 @@ static void cmd_carry(char *args)
 	pin_path(path, sizeof(path), TEXPORTER_PIN_CARRY);
 	if (access(path, F_OK))
 		close(map_make(TEXPORTER_PIN_CARRY, BPF_MAP_TYPE_ARRAY,
-			       sizeof(struct texporter_counter), 2 * cap * cap));
+			       sizeof(struct texporter_counter), texporter_counter_slots(cap)));
 	fd = pin_get(TEXPORTER_PIN_CARRY);
 	key = slot(fam, src, dst);
 	v.bytes = bytes;
@@ -353,7 +354,7 @@ static void cmd_fill(char *args)
 {
 	__u32 n = (__u32)strtoul(args, NULL, 10);
 	struct texporter_meta m = meta_get();
-	__u32 cap = m.capacity, slots = 2 * cap * cap, count = 0;
+	__u32 cap = m.capacity, slots = texporter_counter_slots(cap), count = 0;
 	struct texporter_counter *v = calloc((size_t)slots * ncpu, sizeof(*v));
 	__u32 *keys = calloc(slots, sizeof(*keys));
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -400,7 +401,7 @@ static void cmd_grow(char *args)
 	pin_path(path, sizeof(path), TEXPORTER_PIN_CARRY);
 	if (access(path, F_OK) == 0)
 		close(map_make(TEXPORTER_PIN_CARRY, BPF_MAP_TYPE_ARRAY,
-			       sizeof(struct texporter_counter), 2 * cap * cap));
+			       sizeof(struct texporter_counter), texporter_counter_slots(cap)));
 	m.capacity = cap;
 	meta_put(&m);
 }

@@ -9,7 +9,9 @@
  */
 #include "reader.h"
 
+#include "iface_pins.h"
 #include "log.h"
+#include "percpu.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -37,10 +39,6 @@ enum read_result {
 	READ_RETRY,  /* the loader changed the interface meanwhile */
 	READ_GONE,   /* its meta pin vanished (detached meanwhile) */
 	READ_FAILED, /* err says why */
-};
-
-struct iface_pins {
-	int meta, names, counters, carry, errors;
 };
 
 /* Once the kernel refuses batch lookups, use per-key lookups for good. */
@@ -98,23 +96,15 @@ static void describe_access_error(const char *path, int e, char *err,
 		 path, strerror(e));
 }
 
-static int pin_open(const char *root, const char *dir, const char *pin,
-		    bool optional, int *fd_out, char *err, size_t errlen)
+/* Why pin PIN of interface DIR (DIR_PATH under the pin root) could not be
+ * opened (errno E), with the remedy, into ERR. */
+static void snapshot_describe_open_error(const char *dir_path, const char *pin,
+					 const char *dir, int e, char *err,
+					 size_t errlen)
 {
-	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
-	char path[PATH_MAX];
-	int fd, e;
+	char path[PATH_MAX + NAME_MAX + 2];
 
-	*fd_out = -1;
-	snprintf(path, sizeof(path), "%s/%s/%s", root, dir, pin);
-	fd = bpf_obj_get_opts(path, &opts);
-	if (fd >= 0) {
-		*fd_out = fd;
-		return 0;
-	}
-	e = errno;
-	if (e == ENOENT && optional)
-		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir_path, pin);
 	if (e == EACCES || e == EPERM)
 		describe_access_error(path, e, err, errlen);
 	else if (e == ENOENT)
@@ -125,20 +115,24 @@ static int pin_open(const char *root, const char *dir, const char *pin,
 	else
 		snprintf(err, errlen, "cannot open pin %s: %s", path,
 			 strerror(e));
-	errno = e;
-	return -1;
 }
 
-static void iface_pins_close(struct iface_pins *p)
+/* Opens pin PIN of interface DIR under ROOT read-only; on failure -1 with
+ * errno and the reason, with its remedy, in ERR. */
+static int snapshot_pin_open(const char *root, const char *dir, const char *pin,
+			     int *fd_out, char *err, size_t errlen)
 {
-	int *fds[] = { &p->meta, &p->names, &p->counters, &p->carry,
-		       &p->errors };
+	char dir_path[PATH_MAX];
+	int e;
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
+	snprintf(dir_path, sizeof(dir_path), "%s/%s", root, dir);
+	*fd_out = pin_open(dir_path, pin, true);
+	if (*fd_out >= 0)
+		return 0;
+	e = errno;
+	snapshot_describe_open_error(dir_path, pin, dir, e, err, errlen);
+	errno = e;
+	return -1;
 }
 
 /* Checks that a pinned map has the layout of texporter.h: -1 if not. */
@@ -180,27 +174,23 @@ static void sink_names(struct iface_snapshot *s, const __u32 *keys,
 			       sizeof(struct texporter_name));
 }
 
-/* Per-CPU values: each element is one value per possible CPU, each value
- * rounded up to 8 bytes; texporter's per-CPU values need no rounding. */
+/* Per-CPU values are summed as whole __u64s (lib/percpu.h). */
 _Static_assert(sizeof(struct texporter_counter) % 8 == 0,
 	       "per-CPU counter values must be a multiple of 8 bytes");
 
 static void sink_counters(struct iface_snapshot *s, const __u32 *keys,
 			  const char *values, __u32 n, __u32 limit)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	const struct texporter_counter *v = (const void *)values;
+	int ncpu = percpu_ncpus();
+	const __u64 *v = (const void *)values;
 
-	for (__u32 i = 0; i < n; i++, v += ncpu) {
-		__u64 bytes = 0, packets = 0;
+	for (__u32 i = 0; i < n; i++, v += (size_t)ncpu * 2) {
+		__u64 sum[2] = { 0, 0 }; /* bytes, packets */
 
-		for (int cpu = 0; cpu < ncpu; cpu++) {
-			bytes += v[cpu].bytes;
-			packets += v[cpu].packets;
-		}
+		percpu_sum(v, ncpu, 2, sum);
 		if (keys[i] < limit) {
-			s->counters[keys[i]].bytes = bytes;
-			s->counters[keys[i]].packets = packets;
+			s->counters[keys[i]].bytes = sum[0];
+			s->counters[keys[i]].packets = sum[1];
 		}
 	}
 }
@@ -221,14 +211,13 @@ static void sink_carry(struct iface_snapshot *s, const __u32 *keys,
 static void sink_errors(struct iface_snapshot *s, const __u32 *keys,
 			const char *values, __u32 n, __u32 limit)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = percpu_ncpus();
 	const __u64 *v = (const void *)values;
 
 	for (__u32 i = 0; i < n; i++, v += ncpu) {
 		__u64 sum = 0;
 
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			sum += v[cpu];
+		percpu_sum(v, ncpu, 1, &sum);
 		if (keys[i] < limit)
 			s->errors[keys[i]] = sum;
 	}
@@ -353,31 +342,15 @@ static int meta_read_stable(int fd, const char *dir, struct texporter_meta *meta
 	}
 }
 
-static int meta_check(const char *dir, const struct texporter_meta *m,
-		      char *err, size_t errlen)
+static int snapshot_meta_check(const char *dir, const struct texporter_meta *m,
+			       char *err, size_t errlen)
 {
-	if (m->magic != TEXPORTER_META_MAGIC) {
-		snprintf(err, errlen,
-			 "pin %s/%s is not initialised (magic 0x%08x): is "
-			 "texporter-load still running, or did it fail?",
-			 dir, TEXPORTER_PIN_META, m->magic);
-		return -1;
-	}
-	if (m->layout_version != TEXPORTER_LAYOUT_VERSION) {
-		snprintf(err, errlen,
-			 "pin %s/%s has layout version %u, this reader reads "
-			 "version %d: install matching texporter-load and "
-			 "texporter-read", dir, TEXPORTER_PIN_META,
-			 m->layout_version, TEXPORTER_LAYOUT_VERSION);
-		return -1;
-	}
-	if (m->capacity < 1 || m->capacity > TEXPORTER_MAX_IDS) {
-		snprintf(err, errlen, "pin %s/%s has capacity %u, outside 1..%d",
-			 dir, TEXPORTER_PIN_META, m->capacity,
-			 TEXPORTER_MAX_IDS);
-		return -1;
-	}
-	return 0;
+	char why[512];
+
+	if (!meta_check(m, why, sizeof(why)))
+		return 0;
+	snprintf(err, errlen, "pin %s/%s %s", dir, TEXPORTER_PIN_META, why);
+	return -1;
 }
 
 /* After a failure that a concurrent change could explain: did seq move? */
@@ -390,7 +363,7 @@ static bool meta_moved(int fd, __u32 seq)
 
 static int iface_alloc(struct iface_snapshot *s, __u32 capacity)
 {
-	size_t slots = 2 * (size_t)capacity * capacity;
+	size_t slots = texporter_counter_slots(capacity);
 
 	free(s->names);
 	free(s->counters);
@@ -404,14 +377,16 @@ static enum read_result iface_read_once(const char *root,
 					bool *waited_out, char *err,
 					size_t errlen)
 {
-	struct iface_pins p = { -1, -1, -1, -1, -1 };
-	size_t ncpu = (size_t)libbpf_num_possible_cpus();
+	struct iface_pins p = IFACE_PINS_CLOSED;
+	size_t ncpu = (size_t)percpu_ncpus();
 	enum read_result rc = READ_FAILED;
 	struct texporter_meta meta;
 	__u32 cap, slots, seq;
+	char dir_path[PATH_MAX];
+	const char *failed;
 
-	if (pin_open(root, s->dir, TEXPORTER_PIN_META, false, &p.meta, err,
-		     errlen)) {
+	if (snapshot_pin_open(root, s->dir, TEXPORTER_PIN_META, &p.meta, err,
+			      errlen)) {
 		rc = errno == ENOENT ? READ_GONE : READ_FAILED;
 		goto out;
 	}
@@ -419,20 +394,16 @@ static enum read_result iface_read_once(const char *root,
 			     BPF_MAP_TYPE_ARRAY, sizeof(struct texporter_meta),
 			     1, err, errlen) ||
 	    meta_read_stable(p.meta, s->dir, &meta, waited_out, err, errlen) ||
-	    meta_check(s->dir, &meta, err, errlen))
+	    snapshot_meta_check(s->dir, &meta, err, errlen))
 		goto out;
 	seq = meta.seq;
 	cap = meta.capacity;
-	slots = 2 * cap * cap;
+	slots = texporter_counter_slots(cap);
 
-	if (pin_open(root, s->dir, TEXPORTER_PIN_NAMES, false, &p.names, err,
-		     errlen) ||
-	    pin_open(root, s->dir, TEXPORTER_PIN_COUNTERS, false, &p.counters,
-		     err, errlen) ||
-	    pin_open(root, s->dir, TEXPORTER_PIN_ERRORS, false, &p.errors, err,
-		     errlen) ||
-	    pin_open(root, s->dir, TEXPORTER_PIN_CARRY, true, &p.carry, err,
-		     errlen)) {
+	snprintf(dir_path, sizeof(dir_path), "%s/%s", root, s->dir);
+	if (iface_pins_open_maps(&p, dir_path, true, &failed)) {
+		snapshot_describe_open_error(dir_path, failed, s->dir, errno,
+					     err, errlen);
 		/* A pin replaced under us shows as a moment of ENOENT. */
 		rc = meta_moved(p.meta, seq) ? READ_RETRY : READ_FAILED;
 		goto out;
@@ -483,7 +454,7 @@ out:
 
 static void iface_finish(struct iface_snapshot *s)
 {
-	size_t slots = 2 * (size_t)s->meta.capacity * s->meta.capacity;
+	size_t slots = texporter_counter_slots(s->meta.capacity);
 	size_t n = strnlen(s->meta.ifname, sizeof(s->meta.ifname));
 
 	s->slots_used = 0;
@@ -526,75 +497,19 @@ static enum read_result iface_read(const char *root, struct iface_snapshot *s,
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void names_free(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* Every subdirectory of the pin root that has a meta pin, sorted. A meta
- * we may not even look at counts as present, so opening it later gives
- * the permission error with its remedy. */
+/* The loaded interfaces under ROOT (lib/iface_pins.h decides which). */
 static int list_interfaces(const char *root, char ***out, size_t *count,
 			   char *err, size_t errlen)
 {
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *ent;
-	DIR *dir;
-
-	dir = opendir(root);
-	if (!dir) {
-		if (errno == EACCES || errno == EPERM)
-			describe_access_error(root, errno, err, errlen);
-		else
-			snprintf(err, errlen, "cannot read pin root %s: %s",
-				 root, strerror(errno));
-		return -1;
-	}
-	while ((ent = readdir(dir))) {
-		char meta[NAME_MAX + sizeof("/" TEXPORTER_PIN_META)];
-		struct stat st;
-
-		if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-			continue;
-		if (ent->d_type != DT_DIR && ent->d_type != DT_UNKNOWN)
-			continue;
-		snprintf(meta, sizeof(meta), "%s/%s", ent->d_name,
-			 TEXPORTER_PIN_META);
-		if (fstatat(dirfd(dir), meta, &st, 0) &&
-		    (errno == ENOENT || errno == ENOTDIR))
-			continue;
-		if (n == cap) {
-			char **grown;
-
-			cap = cap ? 2 * cap : 8;
-			grown = realloc(names, cap * sizeof(*names));
-			if (!grown)
-				goto oom;
-			names = grown;
-		}
-		names[n] = strdup(ent->d_name);
-		if (!names[n])
-			goto oom;
-		n++;
-	}
-	closedir(dir);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
-	*out = names;
-	*count = n;
-	return 0;
-oom:
-	closedir(dir);
-	names_free(names, n);
-	snprintf(err, errlen, "out of memory listing %s", root);
+	if (iface_list(root, out, count) == 0)
+		return 0;
+	if (errno == EACCES || errno == EPERM)
+		describe_access_error(root, errno, err, errlen);
+	else if (errno == ENOMEM)
+		snprintf(err, errlen, "out of memory listing %s", root);
+	else
+		snprintf(err, errlen, "cannot read pin root %s: %s", root,
+			 strerror(errno));
 	return -1;
 }
 
@@ -628,7 +543,7 @@ static void drop_duplicate_labels(struct pins_snapshot *snap)
 	snap->count = kept;
 }
 
-int pins_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
+int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	      char *err, size_t errlen)
 {
 	const char *root = cfg->pin_root;
@@ -687,15 +602,15 @@ int pins_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	}
 	qsort(snap->ifaces, snap->count, sizeof(*snap->ifaces), cmp_iface);
 	drop_duplicate_labels(snap);
-	names_free(listed, listed ? n : 0);
+	iface_list_free(listed, listed ? n : 0);
 	return 0;
 fail:
-	names_free(listed, listed ? n : 0);
-	pins_snapshot_free(snap);
+	iface_list_free(listed, listed ? n : 0);
+	snapshot_free(snap);
 	return -1;
 }
 
-void pins_snapshot_free(struct pins_snapshot *snap)
+void snapshot_free(struct pins_snapshot *snap)
 {
 	for (size_t i = 0; snap->ifaces && i < snap->count; i++) {
 		free(snap->ifaces[i].names);

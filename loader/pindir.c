@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "pins.h"
+#include "pindir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -68,7 +68,7 @@ static int mount_sys_fs_bpf(void)
 	return 0;
 }
 
-int pins_prepare_root(const char *root)
+int pindir_prepare_root(const char *root)
 {
 	if (path_is_below(root, SYS_FS_BPF) && mount_sys_fs_bpf())
 		return -1;
@@ -84,7 +84,7 @@ int pins_prepare_root(const char *root)
 	return 0;
 }
 
-int pins_lock(const char *root)
+int pindir_lock(const char *root)
 {
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -104,7 +104,7 @@ int pins_lock(const char *root)
 	return -1;
 }
 
-int pins_path(char *out, const char *dir, const char *name)
+int pindir_path(char *out, const char *dir, const char *name)
 {
 	if (snprintf(out, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX) {
 		errno = ENAMETOOLONG;
@@ -113,23 +113,14 @@ int pins_path(char *out, const char *dir, const char *name)
 	return 0;
 }
 
-int pins_open(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	if (pins_path(path, dir, name))
-		return -1;
-	return bpf_obj_get(path);
-}
-
-int pins_replace(int fd, const char *dir, const char *name)
+int pindir_replace(int fd, const char *dir, const char *name)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	char tmp_name[TEXPORTER_NAME_LEN];
 
 	/* bpffs reserves dots in names: the temporary pin is new_NAME. */
 	snprintf(tmp_name, sizeof(tmp_name), "new_%s", name);
-	if (pins_path(path, dir, name) || pins_path(tmp, dir, tmp_name))
+	if (pindir_path(path, dir, name) || pindir_path(tmp, dir, tmp_name))
 		return -1;
 	unlink(tmp);
 	if (bpf_obj_pin(fd, tmp)) {
@@ -149,7 +140,7 @@ static bool pin_is_link(const char *name)
 	return strncmp(name, "link_", 5) == 0;
 }
 
-int pins_set_owner(const char *dir, gid_t gid)
+int pindir_set_owner(const char *dir, gid_t gid)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -179,7 +170,7 @@ int pins_set_owner(const char *dir, gid_t gid)
 	return err;
 }
 
-int pins_remove_dir(const char *dir)
+int pindir_remove(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -203,7 +194,7 @@ int pins_remove_dir(const char *dir)
 	return err;
 }
 
-bool pins_dir_exists(const char *dir)
+bool pindir_exists(const char *dir)
 {
 	struct stat st;
 

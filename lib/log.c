@@ -13,9 +13,8 @@ static enum log_level log_threshold = LOG_INFO;
 static int libbpf_muted;
 
 static const char *const level_names[] = {
-	[LOG_TRACE] = "trace", [LOG_DEBUG] = "debug", [LOG_INFO] = "info",
-	[LOG_WARN] = "warn",   [LOG_ERROR] = "error", [LOG_FATAL] = "fatal",
-	[LOG_PANIC] = "panic",
+	[LOG_TRACE] = "trace", [LOG_DEBUG] = "debug", [LOG_INFO] = "info",   [LOG_WARN] = "warn",
+	[LOG_ERROR] = "error", [LOG_FATAL] = "fatal", [LOG_PANIC] = "panic",
 };
 
 void log_init(const char *progname, enum log_level level)
@@ -34,11 +33,6 @@ int log_level_parse(const char *text)
 	return -1;
 }
 
-enum log_level log_get_level(void)
-{
-	return log_threshold;
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
@@ -53,11 +47,22 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		fputc('\n', stderr);
 }
 
-__attribute__((format(printf, 2, 0)))
+/* libbpf's warnings are ours, its info is our debug, its debug our trace. */
+static enum log_level log_level_of_libbpf(enum libbpf_print_level level)
+{
+	switch (level) {
+	case LIBBPF_WARN: return LOG_WARN;
+	case LIBBPF_INFO: return LOG_DEBUG;
+	default: return LOG_TRACE;
+	}
+}
+
+static int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN :
-			      level == LIBBPF_INFO ? LOG_DEBUG : LOG_TRACE;
+	enum log_level ours = log_level_of_libbpf(level);
 
 	if (libbpf_muted || ours < log_threshold)
 		return 0;

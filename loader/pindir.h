@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The loader's side of bpffs: the pin root (mounted, created, locked) and
+ * an interface's pin directory (pins replaced in one rename, owners and
+ * modes set, removed whole). Opening pins is lib/iface_pins.h. */
+#ifndef TEXPORTER_PINDIR_H
+#define TEXPORTER_PINDIR_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Makes sure ROOT exists on a bpffs, mounting bpffs on /sys/fs/bpf when
+ * ROOT is below it and nothing is mounted there yet (as bpftool and tc
+ * do). Returns 0 or -1 after logging. */
+int pindir_prepare_root(const char *root);
+
+/* Takes the loaders' lock on ROOT (waiting for another loader, with a
+ * message). Returns the fd that holds it, or -1 after logging. */
+int pindir_lock(const char *root);
+
+int pindir_path(char *out, const char *dir, const char *name);
+/* Pins FD as DIR/NAME, replacing whatever was there in one rename. */
+int pindir_replace(int fd, const char *dir, const char *name);
+/* Directory 0750 and maps 0440 root:GID, links 0600 root:root. */
+int pindir_set_owner(const char *dir, gid_t gid);
+/* Removes every pin in DIR and DIR itself. */
+int pindir_remove(const char *dir);
+bool pindir_exists(const char *dir);
+
+#endif /* TEXPORTER_PINDIR_H */
