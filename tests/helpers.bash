@@ -194,6 +194,16 @@ tx_reader_caps() {
 	fi
 }
 
+# How texporter-load and --status describe the default egress attachment
+# on this kernel: "tc (tcx)" or "tc (legacy clsact)".
+tx_default_egress_words() {
+	if [[ $(tx_default_tc_mode) == tcx ]]; then
+		echo "tc (tcx)"
+	else
+		echo "tc (legacy clsact)"
+	fi
+}
+
 # One counter of an interface (rx_packets, rx_bytes, tx_packets, tx_bytes,
 # rx_dropped, tx_dropped), read through the namespace's /proc/net/dev:
 # /sys/class/net shows the root namespace's devices, whatever the caller's.

@@ -137,7 +137,7 @@ make_test_group() {
 @test "load prints one line saying what it attached and how" {
 	load_a
 	assert_success
-	assert_output "$IF_A: attached: ingress xdp (native), egress tc ($(tx_default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges; $(tx_default_dataplane)"
+	assert_output "$IF_A: attached: ingress xdp (native), egress $(tx_default_egress_words); 3 IPv4 + 1 IPv6 prefixes in 2 ranges; $(tx_default_dataplane)"
 }
 
 @test "load with --tc-mode legacy also prints only its one line" {
@@ -175,7 +175,7 @@ make_test_group() {
 	egress_link=$(pinned_link link_egress)
 	load_a
 	assert_success
-	assert_output "$IF_A: unchanged: ingress xdp (native), egress tc ($(tx_default_tc_mode)); 3 IPv4 + 1 IPv6 prefixes in 2 ranges; $(tx_default_dataplane)"
+	assert_output "$IF_A: unchanged: ingress xdp (native), egress $(tx_default_egress_words); 3 IPv4 + 1 IPv6 prefixes in 2 ranges; $(tx_default_dataplane)"
 	assert_equal "$(pinned_link link_ingress)" "$ingress_link"
 	assert_equal "$(pinned_link link_egress)" "$egress_link"
 	assert_equal "$(attachments)" "$before"
@@ -282,7 +282,7 @@ make_test_group() {
 	assert_success
 	run tx_load "$NS_A" --status -i "$IF_A"
 	assert_success
-	assert_line "$IF_A: ingress xdp (native), egress tc ($(tx_default_tc_mode))"
+	assert_line "$IF_A: ingress xdp (native), egress $(tx_default_egress_words)"
 	assert_line --regexp '^  interface: present \(ifindex [0-9]+\), up$'
 	assert_output --partial "prefixes: ipv4 3, ipv6 1"
 	assert_line --regexp '^  counters: 0 of [1-9][0-9]* slots used'
@@ -301,7 +301,7 @@ make_test_group() {
 	assert_success
 	run tx_load "$NS_A" --status
 	assert_success
-	assert_line "$IF_A: ingress xdp (native), egress tc ($(tx_default_tc_mode))"
+	assert_line "$IF_A: ingress xdp (native), egress $(tx_default_egress_words)"
 }
 
 @test "--status counts the counter slots traffic has used" {

@@ -807,7 +807,7 @@ many_names() {
 	assert_output --partial "kept xdp (generic)"
 	assert_equal "$(tx_read "$NS_A" | grep -v '^texporter_scrape_duration_seconds')" "$before"
 	run tx_load "$NS_A" --status -i txd0
-	assert_line "txd0: ingress xdp (generic), egress tc ($(tx_default_tc_mode))"
+	assert_line "txd0: ingress xdp (generic), egress $(tx_default_egress_words)"
 	refute_output --partial "not attached"
 	run tx_in "$NS_A" ip link show dev txd0
 	assert_output --partial "xdpgeneric"
