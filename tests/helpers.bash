@@ -150,12 +150,17 @@ tx_ping_b() {
 	assert_output --partial "$count packets transmitted, $count received,"
 }
 
+# Whether the running kernel is at least MAJOR.MINOR.
+tx_kernel_at_least() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$(uname -r)"
+	((major > $1 || (major == $1 && minor >= $2)))
+}
+
 # The TC attachment texporter-load picks by default here: TCX links exist
 # on Linux >= 6.6; before that, `auto` falls back to legacy clsact.
 tx_default_tc_mode() {
-	local major minor
-	IFS=. read -r major minor _ <<<"$(uname -r)"
-	if ((major > 6 || (major == 6 && minor >= 6))); then
+	if tx_kernel_at_least 6 6; then
 		echo tcx
 	else
 		echo legacy
@@ -165,9 +170,7 @@ tx_default_tc_mode() {
 # The data plane a load on this kernel builds for a small config with XDP
 # ingress, as texporter-load's one-line output ends.
 tx_default_dataplane() {
-	local major minor
-	IFS=. read -r major minor _ <<<"$(uname -r)"
-	if ((major > 5 || (major == 5 && minor >= 18))); then
+	if tx_kernel_at_least 5 18; then
 		echo "xdp multi-buffer, range table in 1 element"
 	else
 		echo "xdp single-buffer, range table in 1 element"
@@ -178,9 +181,7 @@ tx_default_dataplane() {
 # to open a pin read-only: before 5.19, while
 # kernel.unprivileged_bpf_disabled is set.
 tx_kernel_needs_cap_bpf() {
-	local major minor
-	IFS=. read -r major minor _ <<<"$(uname -r)"
-	((major < 5 || (major == 5 && minor < 19))) &&
+	! tx_kernel_at_least 5 19 &&
 		[[ $(cat /proc/sys/kernel/unprivileged_bpf_disabled) != 0 ]]
 }
 
