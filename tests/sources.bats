@@ -15,6 +15,8 @@ setup() {
 	tx_write_config "$ETC/static.json" private=10.0.0.0/8,fc00::/7
 	cp "$ETC/static.json" "$ETC/config.json"
 	cp "$ETC/config.json" "$BATS_TEST_TMPDIR/config.before"
+	FROM=(--from-dir "$LISTS")
+	IN_NS=()
 }
 
 teardown() {
@@ -22,12 +24,13 @@ teardown() {
 }
 
 # update SOURCES [OPTIONS]: run texporter-update-ranges on the lists of
-# LISTS, settings from the environment only.
+# LISTS (FROM), settings from the environment only; inside a namespace
+# when IN_NS says so.
 update() {
 	local sources=$1
 	shift
-	run "$TX_REPO/scripts/texporter-update-ranges" -c "$ETC/config.json" \
-		-s "$ETC/static.json" --settings /dev/null --from-dir "$LISTS" \
+	run "${IN_NS[@]}" "$TX_REPO/scripts/texporter-update-ranges" -c "$ETC/config.json" \
+		-s "$ETC/static.json" --settings /dev/null "${FROM[@]}" \
 		--loader "$BUILD/texporter-load" --no-reload -r "$sources" "$@"
 }
 
@@ -436,6 +439,51 @@ write_ip2asn() {
 	assert_success
 	run fetched_ranges
 	assert_output 'cf 198.18.3.0/29 198.18.3.8/31 2001:db8:f100::/120'
+}
+
+# Serve LISTS over HTTP from NS_B at http://IP4_B:8080/, and run the
+# updates in NS_A without --from-dir.
+serve_lists() {
+	tx_bg "$NS_B" "$PYTHON" -m http.server 8080 --bind "$IP4_B" --directory "$LISTS"
+	tx_wait_until 5 tx_in "$NS_A" "$PYTHON" -c \
+		'import socket, sys; socket.create_connection((sys.argv[1], 8080), 1)' "$IP4_B"
+	FROM=()
+	IN_NS=(tx_in "$NS_A")
+}
+
+@test "lists are downloaded over HTTP, Azure's through its download page, IPtoASN's gzipped" {
+	tx_setup_pair
+	write_azure
+	write_ip2asn
+	gzip "$LISTS/ip2asn-v4.tsv" "$LISTS/ip2asn-v6.tsv"
+	local base=http://$IP4_B:8080
+	mkdir "$LISTS/download"
+	printf '<html><body><a href="%s/ServiceTags_Public_20261123.json">Download</a></body></html>\n' \
+		"$base" > "$LISTS/download/details.aspx"
+	serve_lists
+	TEXPORTER_RANGES_AZURE="$base/download/details.aspx?id=56519" \
+		TEXPORTER_RANGES_ASNS="$base/ip2asn-v4.tsv.gz $base/ip2asn-v6.tsv.gz" \
+		TEXPORTER_ASNS="cf=13335" update "azure asns"
+	assert_success
+	run fetched_ranges
+	assert_output - <<-'EOF'
+	azure 192.0.2.0/24 192.0.2.0/25 192.0.2.200/30 2001:db8:a00::/40 2001:db8:a00:1::/64
+	cf 198.18.3.0/29 198.18.3.8/31 2001:db8:f100::/120
+	EOF
+	run cat "$TX_BG_LOG"
+	assert_output --partial '"GET /download/details.aspx?id=56519 HTTP/1.1" 200'
+	assert_output --partial '"GET /ServiceTags_Public_20261123.json HTTP/1.1" 200'
+}
+
+@test "an Azure download page without a link to the file is an error that names the fix" {
+	tx_setup_pair
+	mkdir "$LISTS/download"
+	printf '<html><body>Please try again later.</body></html>\n' > "$LISTS/download/details.aspx"
+	serve_lists
+	TEXPORTER_RANGES_AZURE="http://$IP4_B:8080/download/details.aspx?id=56519" update "azure"
+	assert_failure 1
+	assert_output --partial 'no link to ServiceTags_Public_<date>.json; set TEXPORTER_RANGES_AZURE'
+	assert_config_untouched
 }
 
 @test "a name from two sources is an error before anything is replaced" {
