@@ -44,7 +44,8 @@ int group_resolve(const char *name, gid_t *gid)
 	}
 	if (parse_gid(name, gid) == 0)
 		return 0;
-	log_error("group \"%s\" does not exist (--group); create it, name another or give a numeric GID (0-%u)",
-		  name, UINT32_MAX - 1);
+	log_error(
+		"group \"%s\" does not exist (--group); create it, name another or give a numeric GID (0-%u)",
+		name, UINT32_MAX - 1);
 	return -1;
 }

@@ -130,7 +130,7 @@ static int add_pattern(struct cmdline *c, const char *pattern)
 		return -1;
 	grown = realloc(c->patterns, (c->n_patterns + 1) * sizeof(*grown));
 	if (!grown) {
-		log_error("%s", strerror(errno));
+		log_error("cannot hold another -i %s: %s", pattern, strerror(errno));
 		return -1;
 	}
 	c->patterns = grown;

@@ -132,8 +132,8 @@ static int check_all_match(const struct select_request *r, const struct selectio
 	return rc;
 }
 
-static int select_plain(const struct select_request *r, const char *name,
-			const struct selection *c, struct selection *out)
+static int select_plain(const struct select_request *r, const char *name, const struct selection *c,
+			struct selection *out)
 {
 	if (!selected(c, name) && r->allow_missing && !r->keep_missing_names) {
 		log_info("%s: %s; skipped (--allow-missing)", name,
@@ -143,8 +143,7 @@ static int select_plain(const struct select_request *r, const char *name,
 	return select_add(out, name);
 }
 
-static int select_matching(const char *pattern, const struct selection *c,
-			   struct selection *out)
+static int select_matching(const char *pattern, const struct selection *c, struct selection *out)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (fnmatch(pattern, c->names[i], 0) == 0 && select_add(out, c->names[i]))
