@@ -288,16 +288,11 @@ static int run_selected(const struct cmdline *c)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* Everything main does, so that main can free what parsing kept. */
+static int run(struct cmdline *c, int argc, char **argv)
 {
-	struct cmdline c = {
-		.o = { .config_path = DEFAULT_CONFIG, .pin_root = TEXPORTER_DEFAULT_PIN_ROOT,
-		       .unmatched = "other" },
-		.level = LOG_INFO,
-	};
-	int opt, rc;
+	int opt;
 
-	cli_init("texporter-load");
 	opterr = 0; /* our own messages, in our format */
 	while ((opt = getopt_long(argc, argv, ":i:f:l:hV", long_options, NULL)) != -1) {
 		if (opt == 'h') {
@@ -310,19 +305,32 @@ int main(int argc, char **argv)
 		}
 		if (opt == '?' || opt == ':')
 			return cli_getopt_error(opt, argv);
-		if (parse_option(&c, opt, optarg))
+		if (parse_option(c, opt, optarg))
 			return EXIT_USAGE;
 	}
 	if (optind < argc)
 		return cli_usage_error("unexpected argument \"%s\"", argv[optind]);
-	log_init("texporter-load", (enum log_level)c.level);
-	if (c.action == ACTION_CHECK)
-		return check_run(&c.o);
-	if (c.action != ACTION_STATUS && !c.n_patterns)
+	log_init("texporter-load", (enum log_level)c->level);
+	if (c->action == ACTION_CHECK)
+		return check_run(&c->o);
+	if (c->action != ACTION_STATUS && !c->n_patterns)
 		return cli_usage_error("no interface given: pass -i IFACE");
 	if (need_root())
 		return EXIT_RUNTIME;
-	rc = c.n_patterns ? run_selected(&c) : status_run(&c.o);
+	return c->n_patterns ? run_selected(c) : status_run(&c->o);
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline c = {
+		.o = { .config_path = DEFAULT_CONFIG, .pin_root = TEXPORTER_DEFAULT_PIN_ROOT,
+		       .unmatched = "other" },
+		.level = LOG_INFO,
+	};
+	int rc;
+
+	cli_init("texporter-load");
+	rc = run(&c, argc, argv);
 	free(c.patterns);
 	return rc;
 }
