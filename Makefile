@@ -176,5 +176,6 @@ check-asan:
 	BUILD=$(BUILD)/asan ASAN_OPTIONS=detect_leaks=1 tests/run $(ASAN_TESTS)
 
 include scripts/install.mk
+include scripts/image/image.mk
 include tests/bench/bench.mk
 include tests/kernels/kernels.mk

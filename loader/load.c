@@ -11,7 +11,6 @@
 #include "load.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <net/if.h>
 
 #include "config.h"
+#include "group.h"
 #include "grow.h"
 #include "ids.h"
 #include "kernel.h"
@@ -77,22 +77,6 @@ static __u64 job_hash(const struct job *j)
 	return fnv1a(h, &j->gid, sizeof(j->gid));
 }
 
-static int resolve_group(const struct load_options *o, gid_t *gid)
-{
-	struct group *gr = getgrnam(o->group ? o->group : "texporter");
-
-	if (gr) {
-		*gid = gr->gr_gid;
-		return 0;
-	}
-	if (!o->group) {
-		*gid = 0; /* no texporter group on this host: root only */
-		return 0;
-	}
-	log_error("group \"%s\" does not exist (--group); create it or name another", o->group);
-	return -1;
-}
-
 /* Without multi-buffer XDP, a frame above one page would reach XDP
  * linearised (generic mode, a copy per frame that may fail and drop it) or
  * not at all (native drivers refuse the MTU): count ingress with tc. */
@@ -117,7 +101,7 @@ static int job_prepare(struct job *j)
 	if (config_load(j->o->config_path, &j->cfg) ||
 	    config_check_unmatched_name(&j->cfg, j->o->config_path, j->o->unmatched))
 		return EXIT_USAGE;
-	if (resolve_group(j->o, &j->gid))
+	if (group_resolve(j->o->group, &j->gid))
 		return EXIT_USAGE;
 	j->ifindex = (int)if_nametoindex(j->o->ifname);
 	if (!j->ifindex) {

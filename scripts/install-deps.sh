@@ -11,7 +11,7 @@ TEST_PACKAGES=(bats bats-assert bats-support bats-file python3 iputils-ping
 	iperf3 ethtool curl tcpdump prometheus prometheus-node-exporter procps
 	util-linux kmod systemd mandoc lintian dpkg-dev fakeroot openbsd-inetd
 	libclang-rt-dev valgrind strace python3-prometheus-client cppcheck
-	qemu-system-x86 busybox-static debian-archive-keyring)
+	qemu-system-x86 busybox-static debian-archive-keyring podman runc python3-yaml)
 # Installed for their binaries only; the tests run their own instances on
 # other ports, so the packaged services must not stay up on 9090/9100.
 SERVICES=(prometheus prometheus-node-exporter)
@@ -131,7 +131,7 @@ verify_tools() {
 	for tool in make gcc clang llc bpftool pkg-config ip bats python3 ping \
 		iperf3 ethtool curl tcpdump prometheus prometheus-node-exporter \
 		nsenter mount systemd-socket-activate systemd-analyze mandoc lintian \
-		dpkg-deb valgrind qemu-system-x86_64 busybox; do
+		dpkg-deb valgrind qemu-system-x86_64 busybox podman runc; do
 		command -v "$tool" >/dev/null || missing+=("$tool")
 	done
 	((${#missing[@]} == 0)) || die "still missing after install: ${missing[*]}"
