@@ -21,7 +21,8 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_S
 override LDFLAGS += -Wl,--gc-sections
 DEPFLAGS := -MMD -MP
 LDLIBS_LOADER := -lbpf -lelf -lz -lcjson
-LDLIBS_READER := -lbpf -lelf -lz
+# The reader's web configuration: libyaml, OpenSSL's libssl, libcrypt (bcrypt).
+LDLIBS_READER := -lbpf -lelf -lz -lyaml -lssl -lcrypto -lcrypt
 # <asm/types.h> lives under the host's multiarch directory (Debian, Ubuntu);
 # the compiler knows which it is.
 MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
@@ -132,7 +133,7 @@ FUZZ_TARGETS := config_fuzz $(if $(wildcard tests/fuzz/http_fuzz.c),http_fuzz)
 FUZZ_SRC_config_fuzz := $(wildcard loader/config*.c)
 FUZZ_LIBS_config_fuzz := -lcjson -lbpf
 FUZZ_SRC_http_fuzz := $(filter-out reader/main.c,$(READER_SRC))
-FUZZ_LIBS_http_fuzz := -lbpf -lelf -lz
+FUZZ_LIBS_http_fuzz := $(LDLIBS_READER)
 # Seeds: the config test files for the config parser, a corpus for HTTP.
 FUZZ_SEEDS_config_fuzz := tests/data/config
 FUZZ_SEEDS_http_fuzz := tests/fuzz/corpus/http
