@@ -9,19 +9,16 @@
 # crypt module); clients are curl and openssl s_client. Servers listen on
 # loopback only. Run as root.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
+load helpers
 
 setup_file() {
-	export ROOT_DIR="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-	BUILD=${BUILD:-build}
-	[[ $BUILD == /* ]] || BUILD=$ROOT_DIR/$BUILD
 	export READER="$BUILD/texporter-read"
 	export FIXTURE="$BUILD/tests/texporter-fixture"
+	# Built by make (check, check-asan); built here only when missing.
 	[[ -x $READER && -x $FIXTURE ]] ||
-		make -C "$ROOT_DIR" --no-print-directory BUILD="$BUILD" "$READER" "$FIXTURE" >/dev/null
+		make -C "$TX_REPO" --no-print-directory BUILD="$BUILD" "$READER" "$FIXTURE" >/dev/null
 	# One bcrypt hash for the whole file: cost 10 takes a moment.
-	export HASH_SECRET="$(hash_password secret)"
+	export HASH_SECRET="$(tx_bcrypt secret)"
 }
 
 setup() {
@@ -56,36 +53,14 @@ teardown() {
 
 # ---- helpers
 
-hash_password() {
-	/usr/bin/python3 -W ignore -c 'import crypt, sys
-print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10)))' "$1"
-}
-
-# cert NAME CN [ISSUER]: NAME.key and NAME.pem in $W, signed by ISSUER
-# (default: self-signed, a CA); SANs for 127.0.0.1 and localhost.
-cert() {
-	local name=$1 cn=$2 issuer=${3:-}
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$W/$name.key" 2>/dev/null
-	if [[ -z $issuer ]]; then
-		openssl req -x509 -new -key "$W/$name.key" -subj "/CN=$cn" -days 2 \
-			-addext basicConstraints=critical,CA:TRUE -out "$W/$name.pem" 2>/dev/null
-	else
-		openssl req -new -key "$W/$name.key" -subj "/CN=$cn" 2>/dev/null |
-			openssl x509 -req -CA "$W/$issuer.pem" -CAkey "$W/$issuer.key" \
-				-days 2 -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:%s\n' "$cn") \
-				-out "$W/$name.pem" 2>/dev/null
-	fi
-}
-
 # A CA, a server certificate and a client certificate it signed, and a
 # client certificate of another CA.
 make_certs() {
-	cert ca "texporter test CA"
-	cert server server.test ca
-	cert client scraper.test ca
-	cert otherca "other CA"
-	cert stranger stranger.test otherca
+	tx_make_cert "$W" ca "texporter test CA"
+	tx_make_cert "$W" server server.test ca
+	tx_make_cert "$W" client scraper.test ca
+	tx_make_cert "$W" otherca "other CA"
+	tx_make_cert "$W" stranger stranger.test otherca
 }
 
 # web_config [YAML...]: $W/web.yml with TLS on the server certificate,
@@ -398,7 +373,7 @@ tls_rotation() {
 	serve "$1"
 	run served_cn
 	assert_output server.test
-	cert next rotated.test ca
+	tx_make_cert "$W" next rotated.test ca
 	mv "$W/next.key" "$W/server.key"
 	mv "$W/next.pem" "$W/server.pem"
 	run served_cn
