@@ -426,13 +426,17 @@ int serve_listen_fds(const int *fds, size_t n, const struct scrape_config *cfg)
 		char where[INET6_ADDRSTRLEN + 16];
 		int flags = fcntl(fds[i], F_GETFL);
 
+		char which[32] = "on stdin";
+
+		if (fds[i] != 0)
+			snprintf(which, sizeof(which), "fd %d", fds[i]);
 		if (flags < 0 || fcntl(fds[i], F_SETFL, flags | O_NONBLOCK)) {
-			log_error("cannot use the listening socket %d: %s",
-				  fds[i], strerror(errno));
+			log_error("cannot use the listening socket %s: %s",
+				  which, strerror(errno));
 			return EXIT_RUNTIME;
 		}
 		describe_sockname(fds[i], where, sizeof(where));
-		log_info("serving the listening socket %d (%s)", fds[i], where);
+		log_info("serving the listening socket %s (%s)", which, where);
 	}
 	return serve_loop(fds, n, cfg);
 }

@@ -311,6 +311,23 @@ static enum tls_result tls_result_of(struct tls_session *s, int rc)
 	}
 }
 
+/* Before each SSL_* call: a clean error queue and errno, which
+ * tls_result_of reads. */
+static void tls_call_begin(void)
+{
+	ERR_clear_error();
+	errno = 0;
+}
+
+/* After an SSL_*_ex call that returned RC. */
+static enum tls_result tls_call_end(struct tls_session *s, int rc)
+{
+	enum tls_result r = rc == 1 ? TLS_OK : tls_result_of(s, rc);
+
+	ERR_clear_error();
+	return r;
+}
+
 static bool san_matches(const GENERAL_NAME *gn, const char *want)
 {
 	char ip[64];
@@ -358,8 +375,7 @@ enum tls_result tls_handshake(struct tls_session *s, const char *peer)
 	enum tls_result r;
 	int rc;
 
-	ERR_clear_error();
-	errno = 0;
+	tls_call_begin();
 	rc = SSL_do_handshake(s->ssl);
 	if (rc == 1) {
 		if (peer_allowed(s))
@@ -379,29 +395,15 @@ enum tls_result tls_handshake(struct tls_session *s, const char *peer)
 enum tls_result tls_read(struct tls_session *s, void *buf, size_t len,
 			 size_t *got)
 {
-	enum tls_result r;
-	int rc;
-
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_read_ex(s->ssl, buf, len, got);
-	r = rc == 1 ? TLS_OK : tls_result_of(s, rc);
-	ERR_clear_error();
-	return r;
+	tls_call_begin();
+	return tls_call_end(s, SSL_read_ex(s->ssl, buf, len, got));
 }
 
 enum tls_result tls_write(struct tls_session *s, const void *buf, size_t len,
 			  size_t *put)
 {
-	enum tls_result r;
-	int rc;
-
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_write_ex(s->ssl, buf, len, put);
-	r = rc == 1 ? TLS_OK : tls_result_of(s, rc);
-	ERR_clear_error();
-	return r;
+	tls_call_begin();
+	return tls_call_end(s, SSL_write_ex(s->ssl, buf, len, put));
 }
 
 bool tls_pending(const struct tls_session *s)
