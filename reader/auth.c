@@ -61,7 +61,8 @@ bool auth_allows(const struct web_config *w, const char *authorization,
 
 	if (!w->users.count)
 		return true;
-	if (!authorization || len < 6 || strncasecmp(authorization, "Basic ", 6))
+	if (!authorization || len < 6 ||
+	    strncasecmp(authorization, "Basic ", 6))
 		return false;
 	authorization += 6, len -= 6;
 	while (len && *authorization == ' ')

@@ -98,7 +98,7 @@ int conn_poll_fd(const struct conn *c, short *events)
 {
 	if (c->tls_events && c->state != CONN_LINGERING) {
 		*events = c->tls_events;
-		return c->in_fd;
+		return c->tls_events == POLLOUT ? c->out_fd : c->in_fd;
 	}
 	if (c->state == CONN_WRITING) {
 		*events = POLLOUT;
@@ -314,6 +314,14 @@ static void conn_drain(struct conn *c)
 		c->state = CONN_DONE;
 }
 
+static void set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags >= 0 && !(flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
 /* Reads the web configuration for this connection and starts TLS when it
  * asks for it. A configuration that cannot be used ends in a 500. */
 static void conn_secure(struct conn *c, int64_t now,
@@ -326,7 +334,8 @@ static void conn_secure(struct conn *c, int64_t now,
 		return;
 	if (web_config_load(cfg->web_config_file, &c->web, err, sizeof(err)) ||
 	    (web_config_tls(&c->web) &&
-	     !(c->tls = tls_session_new(&c->web, c->in_fd, err, sizeof(err))))) {
+	     !(c->tls = tls_session_new(&c->web, c->in_fd, c->out_fd, err,
+					 sizeof(err))))) {
 		log_error("--web.config.file: %s", err);
 		web_config_free(&c->web);
 		c->cut_short = true;
@@ -339,10 +348,8 @@ static void conn_secure(struct conn *c, int64_t now,
 	if (c->tls) {
 		/* inetd may hand over a blocking socket; a TLS record that
 		 * arrives in pieces must not stop the clock. */
-		int flags = fcntl(c->in_fd, F_GETFL);
-
-		if (flags >= 0)
-			fcntl(c->in_fd, F_SETFL, flags | O_NONBLOCK);
+		set_nonblocking(c->in_fd);
+		set_nonblocking(c->out_fd);
 		c->state = CONN_HANDSHAKE;
 	}
 }

@@ -44,8 +44,7 @@ static const char *ssl_reason(char *buf, size_t len)
 	return buf;
 }
 
-static int tls_fail(char *err, size_t errlen, const char *key,
-		    const char *file)
+static int tls_fail(char *err, size_t errlen, const char *key, const char *file)
 {
 	char why[256];
 
@@ -62,22 +61,24 @@ static int check_readable(const char *key, const char *file, char *err,
 {
 	if (access(file, R_OK) == 0)
 		return 0;
-	snprintf(err, errlen, "tls_server_config.%s: cannot read %s: %s%s",
-		 key, file, strerror(errno),
+	snprintf(err, errlen, "tls_server_config.%s: cannot read %s: %s%s", key,
+		 file, strerror(errno),
 		 errno == EACCES ? " (make it readable by the reader's group: "
-				   "chgrp texporter, chmod 0640)" : "");
+				   "chgrp texporter, chmod 0640)"
+				 : "");
 	return -1;
 }
 
-static int load_certificate(SSL_CTX *ctx, const struct web_config *w,
-			    char *err, size_t errlen)
+static int load_certificate(SSL_CTX *ctx, const struct web_config *w, char *err,
+			    size_t errlen)
 {
 	if (check_readable("cert_file", w->cert_file, err, errlen) ||
 	    check_readable("key_file", w->key_file, err, errlen))
 		return -1;
 	if (SSL_CTX_use_certificate_chain_file(ctx, w->cert_file) != 1)
 		return tls_fail(err, errlen, "cert_file", w->cert_file);
-	if (SSL_CTX_use_PrivateKey_file(ctx, w->key_file, SSL_FILETYPE_PEM) != 1)
+	if (SSL_CTX_use_PrivateKey_file(ctx, w->key_file, SSL_FILETYPE_PEM) !=
+	    1)
 		return tls_fail(err, errlen, "key_file", w->key_file);
 	if (SSL_CTX_check_private_key(ctx) != 1)
 		return tls_fail(err, errlen, "key_file", w->key_file);
@@ -87,7 +88,7 @@ static int load_certificate(SSL_CTX *ctx, const struct web_config *w,
 static int protocol_version(enum web_tls_version v)
 {
 	static const int versions[] = {
-		[WEB_TLS_DEFAULT] = 0,		[WEB_TLS10] = TLS1_VERSION,
+		[WEB_TLS_DEFAULT] = 0,	      [WEB_TLS10] = TLS1_VERSION,
 		[WEB_TLS11] = TLS1_1_VERSION, [WEB_TLS12] = TLS1_2_VERSION,
 		[WEB_TLS13] = TLS1_3_VERSION,
 	};
@@ -98,9 +99,11 @@ static int protocol_version(enum web_tls_version v)
 static int set_versions(SSL_CTX *ctx, const struct web_config *w, char *err,
 			size_t errlen)
 {
-	if (!SSL_CTX_set_min_proto_version(ctx, protocol_version(w->min_version)))
+	if (!SSL_CTX_set_min_proto_version(ctx,
+					   protocol_version(w->min_version)))
 		return tls_fail(err, errlen, "min_version", "this version");
-	if (!SSL_CTX_set_max_proto_version(ctx, protocol_version(w->max_version)))
+	if (!SSL_CTX_set_max_proto_version(ctx,
+					   protocol_version(w->max_version)))
 		return tls_fail(err, errlen, "max_version", "this version");
 	/* OpenSSL 3 refuses TLS 1.0 and 1.1 (their SHA-1 handshake) at its
 	 * default security level; a configuration that asks for them gets
@@ -112,7 +115,7 @@ static int set_versions(SSL_CTX *ctx, const struct web_config *w, char *err,
 
 /* The OpenSSL name of the cipher suite whose IANA name (Go's name) is
  * NAME, or NULL. TLS 1.3 suites are found too: *tls13 says so. */
-static const char *cipher_by_standard_name(const STACK_OF(SSL_CIPHER) *all,
+static const char *cipher_by_standard_name(const STACK_OF(SSL_CIPHER) * all,
 					   const char *name, bool *tls13)
 {
 	for (int i = 0; i < sk_SSL_CIPHER_num(all); i++) {
@@ -142,7 +145,8 @@ static int set_cipher_suites(SSL_CTX *ctx, const struct web_config *w,
 	all_ctx = SSL_CTX_new(TLS_server_method());
 	if (!all_ctx || !SSL_CTX_set_cipher_list(all_ctx, "ALL:@SECLEVEL=0")) {
 		SSL_CTX_free(all_ctx);
-		return tls_fail(err, errlen, "cipher_suites", "the cipher list");
+		return tls_fail(err, errlen, "cipher_suites",
+				"the cipher list");
 	}
 	for (size_t i = 0; i < w->cipher_suites.count && !rc; i++) {
 		bool tls13 = false;
@@ -151,14 +155,17 @@ static int set_cipher_suites(SSL_CTX *ctx, const struct web_config *w,
 			&tls13);
 
 		if (!name) {
-			snprintf(err, errlen, "tls_server_config.cipher_suites"
+			snprintf(err, errlen,
+				 "tls_server_config.cipher_suites"
 				 "[%zu]: unknown cipher suite \"%s\" (use the "
 				 "IANA names, as TLS_ECDHE_RSA_WITH_AES_128_GCM"
-				 "_SHA256)", i, w->cipher_suites.items[i]);
+				 "_SHA256)",
+				 i, w->cipher_suites.items[i]);
 			rc = -1;
 		} else if (!tls13 && used < sizeof(list)) {
-			used += (size_t)snprintf(list + used, sizeof(list) - used,
-						 "%s%s", used ? ":" : "", name);
+			used += (size_t)snprintf(list + used,
+						 sizeof(list) - used, "%s%s",
+						 used ? ":" : "", name);
 		}
 	}
 	SSL_CTX_free(all_ctx);
@@ -192,8 +199,8 @@ static int accept_any_certificate(int preverify_ok, X509_STORE_CTX *store)
 	return 1;
 }
 
-static int set_client_auth(SSL_CTX *ctx, const struct web_config *w,
-			   char *err, size_t errlen)
+static int set_client_auth(SSL_CTX *ctx, const struct web_config *w, char *err,
+			   size_t errlen)
 {
 	static const int modes[] = {
 		[WEB_NO_CLIENT_CERT] = SSL_VERIFY_NONE,
@@ -208,7 +215,7 @@ static int set_client_auth(SSL_CTX *ctx, const struct web_config *w,
 		      w->client_auth == WEB_REQUIRE_AND_VERIFY_CLIENT_CERT;
 
 	if (w->client_ca_file) {
-		STACK_OF(X509_NAME) *names;
+		STACK_OF(X509_NAME) * names;
 
 		if (check_readable("client_ca_file", w->client_ca_file, err,
 				   errlen))
@@ -238,11 +245,13 @@ static SSL_CTX *context_new(const struct web_config *w, char *err,
 		tls_fail(err, errlen, "cert_file", "a TLS context");
 		return NULL;
 	}
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-				 (w->prefer_server_cipher_suites
-					  ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
+	SSL_CTX_set_options(ctx,
+			    SSL_OP_NO_RENEGOTIATION |
+				    (w->prefer_server_cipher_suites
+					     ? SSL_OP_CIPHER_SERVER_PREFERENCE
+					     : 0));
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/* One connection per context: no session to resume. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
@@ -269,8 +278,8 @@ int tls_check(const struct web_config *w, char *err, size_t errlen)
 	return ctx ? 0 : -1;
 }
 
-struct tls_session *tls_session_new(const struct web_config *w, int fd,
-				    char *err, size_t errlen)
+struct tls_session *tls_session_new(const struct web_config *w, int in_fd,
+				    int out_fd, char *err, size_t errlen)
 {
 	struct tls_session *s = calloc(1, sizeof(*s));
 
@@ -282,7 +291,8 @@ struct tls_session *tls_session_new(const struct web_config *w, int fd,
 	s->ctx = context_new(w, err, errlen);
 	if (s->ctx)
 		s->ssl = SSL_new(s->ctx);
-	if (s->ssl && SSL_set_fd(s->ssl, fd) == 1) {
+	if (s->ssl && SSL_set_rfd(s->ssl, in_fd) == 1 &&
+	    SSL_set_wfd(s->ssl, out_fd) == 1) {
 		SSL_set_accept_state(s->ssl);
 		return s;
 	}
@@ -296,18 +306,14 @@ struct tls_session *tls_session_new(const struct web_config *w, int fd,
 static enum tls_result tls_result_of(struct tls_session *s, int rc)
 {
 	switch (SSL_get_error(s->ssl, rc)) {
-	case SSL_ERROR_WANT_READ:
-		return TLS_WANT_READ;
-	case SSL_ERROR_WANT_WRITE:
-		return TLS_WANT_WRITE;
-	case SSL_ERROR_ZERO_RETURN:
-		return TLS_CLOSED;
+	case SSL_ERROR_WANT_READ: return TLS_WANT_READ;
+	case SSL_ERROR_WANT_WRITE: return TLS_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN: return TLS_CLOSED;
 	case SSL_ERROR_SYSCALL:
 		if (!ERR_peek_error() && (errno == 0 || errno == ECONNRESET))
 			return TLS_CLOSED; /* EOF without close_notify */
 		return TLS_FAILED;
-	default:
-		return TLS_FAILED;
+	default: return TLS_FAILED;
 	}
 }
 
@@ -381,7 +387,8 @@ enum tls_result tls_handshake(struct tls_session *s, const char *peer)
 		if (peer_allowed(s))
 			return TLS_OK;
 		log_info("%s: TLS client certificate has none of "
-			 "client_allowed_sans", peer);
+			 "client_allowed_sans",
+			 peer);
 		return TLS_FAILED;
 	}
 	r = tls_result_of(s, rc);

@@ -146,12 +146,11 @@ static int list_add(struct parse *p, const yaml_node_t *node, const char *key,
 	return 0;
 }
 
-static int pairs_add(struct parse *p, const yaml_node_t *node,
-		     const char *key, struct web_pairs *l, const char *name,
-		     const char *value)
+static int pairs_add(struct parse *p, const yaml_node_t *node, const char *key,
+		     struct web_pairs *l, const char *name, const char *value)
 {
-	struct web_pair *grown = realloc(l->items,
-					 (l->count + 1) * sizeof(*grown));
+	struct web_pair *grown =
+		realloc(l->items, (l->count + 1) * sizeof(*grown));
 
 	if (!grown)
 		return fail(p, node, key, "out of memory");
@@ -207,8 +206,10 @@ static int take_mapping(struct parse *p, const yaml_node_t *node,
 			    "expected keys and values");
 	for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
 	     pair < node->data.mapping.pairs.top; pair++) {
-		const yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
-		const yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+		const yaml_node_t *k =
+			yaml_document_get_node(p->doc, pair->key);
+		const yaml_node_t *v =
+			yaml_document_get_node(p->doc, pair->value);
 		char full[128];
 		int i;
 
@@ -216,7 +217,8 @@ static int take_mapping(struct parse *p, const yaml_node_t *node,
 			return -1;
 		snprintf(full, sizeof(full), "%s%s%s", prefix,
 			 prefix[0] ? "." : "", scalar(k));
-		for (i = 0; keys[i].name && strcmp(keys[i].name, scalar(k)); i++)
+		for (i = 0; keys[i].name && strcmp(keys[i].name, scalar(k));
+		     i++)
 			;
 		if (!keys[i].name)
 			return fail(p, k, full, "unknown key");
@@ -231,7 +233,8 @@ static int take_mapping(struct parse *p, const yaml_node_t *node,
 
 /* ---- tls_server_config */
 
-static int take_cert_file(struct parse *p, const yaml_node_t *v, const char *key)
+static int take_cert_file(struct parse *p, const yaml_node_t *v,
+			  const char *key)
 {
 	return take_file(p, v, key, &p->w->cert_file);
 }
@@ -251,8 +254,12 @@ static int take_client_auth(struct parse *p, const yaml_node_t *v,
 			    const char *key)
 {
 	static const char *const names[] = {
-		"NoClientCert", "RequestClientCert", "RequireAnyClientCert",
-		"VerifyClientCertIfGiven", "RequireAndVerifyClientCert", NULL,
+		"NoClientCert",
+		"RequestClientCert",
+		"RequireAnyClientCert",
+		"VerifyClientCertIfGiven",
+		"RequireAndVerifyClientCert",
+		NULL,
 	};
 	int i = take_choice(p, v, key, names);
 
@@ -262,11 +269,11 @@ static int take_client_auth(struct parse *p, const yaml_node_t *v,
 	return 0;
 }
 
-static int take_version(struct parse *p, const yaml_node_t *v,
-			const char *key, enum web_tls_version *out)
+static int take_version(struct parse *p, const yaml_node_t *v, const char *key,
+			enum web_tls_version *out)
 {
-	static const char *const names[] = { "TLS10", "TLS11", "TLS12",
-					     "TLS13", NULL };
+	static const char *const names[] = { "TLS10", "TLS11", "TLS12", "TLS13",
+					     NULL };
 	int i = take_choice(p, v, key, names);
 
 	if (i < 0)
@@ -396,29 +403,37 @@ static int take_header(struct parse *p, const yaml_node_t *k,
 	const size_t n = sizeof(settable_headers) / sizeof(settable_headers[0]);
 	size_t h;
 
-	for (h = 0; h < n && strcasecmp(scalar(k), settable_headers[h].name); h++)
+	for (h = 0; h < n && strcasecmp(scalar(k), settable_headers[h].name);
+	     h++)
 		;
 	if (h == n)
-		return fail(p, k, key, "this header cannot be set; use "
-			    "Strict-Transport-Security, X-Content-Type-Options, "
-			    "X-Frame-Options, X-XSS-Protection or "
-			    "Content-Security-Policy");
+		return fail(
+			p, k, key,
+			"this header cannot be set; use "
+			"Strict-Transport-Security, X-Content-Type-Options, "
+			"X-Frame-Options, X-XSS-Protection or "
+			"Content-Security-Policy");
 	if (want_scalar(p, v, key))
 		return -1;
 	for (const char *c = scalar(v); *c; c++)
 		if ((unsigned char)*c < ' ' || *c == 0x7f)
-			return fail(p, v, key, "control characters are not "
+			return fail(p, v, key,
+				    "control characters are not "
 				    "allowed in a header");
 	if (strlen(settable_headers[h].name) + strlen(scalar(v)) + 4 +
-		    web_header_bytes(p->w) > WEBCONFIG_MAX_HEADER_BYTES)
-		return fail(p, v, key, "the headers are longer than %d bytes "
-			    "together", WEBCONFIG_MAX_HEADER_BYTES);
+		    web_header_bytes(p->w) >
+	    WEBCONFIG_MAX_HEADER_BYTES)
+		return fail(p, v, key,
+			    "the headers are longer than %d bytes "
+			    "together",
+			    WEBCONFIG_MAX_HEADER_BYTES);
 	if (!header_value_allowed(h, scalar(v)))
 		return fail(p, v, key, "bad value \"%s\": use %s%s%s",
 			    scalar(v), settable_headers[h].values[0],
 			    settable_headers[h].values[1] ? " or " : "",
 			    settable_headers[h].values[1]
-				    ? settable_headers[h].values[1] : "");
+				    ? settable_headers[h].values[1]
+				    : "");
 	return pairs_add(p, v, key, &p->w->headers, settable_headers[h].name,
 			 scalar(v));
 }
@@ -433,8 +448,10 @@ static int take_name_map(struct parse *p, const yaml_node_t *node,
 		return fail(p, node, prefix, "expected names and values");
 	for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
 	     pair < node->data.mapping.pairs.top; pair++) {
-		const yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
-		const yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+		const yaml_node_t *k =
+			yaml_document_get_node(p->doc, pair->key);
+		const yaml_node_t *v =
+			yaml_document_get_node(p->doc, pair->value);
 		char full[256];
 
 		if (want_scalar(p, k, prefix))
@@ -478,7 +495,8 @@ static int take_user(struct parse *p, const yaml_node_t *k,
 	const char *hash;
 
 	if (!*scalar(k) || strchr(scalar(k), ':'))
-		return fail(p, k, key, "a user name must be non-empty and "
+		return fail(p, k, key,
+			    "a user name must be non-empty and "
 			    "without ':'");
 	for (size_t i = 0; i < p->w->users.count; i++)
 		if (!strcmp(p->w->users.items[i].name, scalar(k)))
@@ -489,7 +507,8 @@ static int take_user(struct parse *p, const yaml_node_t *k,
 	/* bcrypt, as the toolkit: $2a$, $2b$ or $2y$, cost, 53 characters */
 	if (strlen(hash) != 60 || hash[0] != '$' || hash[1] != '2' ||
 	    !strchr("aby", hash[2]) || hash[3] != '$' || hash[6] != '$')
-		return fail(p, v, key, "not a bcrypt hash; make one with "
+		return fail(p, v, key,
+			    "not a bcrypt hash; make one with "
 			    "htpasswd -nBC 10 \"\" | tr -d ':\\n'");
 	return pairs_add(p, v, key, &p->w->users, scalar(k), hash);
 }
@@ -591,8 +610,7 @@ int web_config_load(const char *path, struct web_config *w, char *err,
 	int rc;
 
 	switch (readfile(path, WEBCONFIG_MAX_BYTES, &text, &len)) {
-	case READFILE_OK:
-		break;
+	case READFILE_OK: break;
 	case READFILE_DIRECTORY:
 		snprintf(err, errlen, "%s: a directory, not a file", path);
 		return -1;
@@ -607,7 +625,8 @@ int web_config_load(const char *path, struct web_config *w, char *err,
 		snprintf(err, errlen, "cannot read %s: %s%s", path,
 			 strerror(errno),
 			 errno == EACCES ? " (make it readable by the reader's "
-					   "group)" : "");
+					   "group)"
+					 : "");
 		return -1;
 	}
 	rc = web_config_parse(path, text, len, w, err, errlen);

@@ -64,8 +64,8 @@ struct web_config {
 	struct web_list client_allowed_sans;
 	enum web_tls_version min_version; /* default TLS12, as the toolkit */
 	enum web_tls_version max_version; /* default: the library's newest */
-	struct web_list cipher_suites;	   /* IANA names, as Go spells them */
-	struct web_list curves;		   /* OpenSSL group names */
+	struct web_list cipher_suites;	  /* IANA names, as Go spells them */
+	struct web_list curves;		  /* OpenSSL group names */
 	bool prefer_server_cipher_suites;
 	/* http_server_config.headers, checked as the toolkit checks them */
 	struct web_pairs headers;
@@ -90,8 +90,7 @@ void web_config_free(struct web_config *w);
 
 /* The "Name: value\r\n" lines of http_server_config.headers, for a
  * response head; "" when there are none. */
-void web_config_header_lines(const struct web_config *w, char *out,
-			     size_t len);
+void web_config_header_lines(const struct web_config *w, char *out, size_t len);
 
 /* ---- tls.c: the TLS server a web configuration describes (OpenSSL) */
 
@@ -109,9 +108,10 @@ struct tls_session;
  * certificate, the cipher suites and curves exist. -1 with the key named
  * in err. */
 int tls_check(const struct web_config *w, char *err, size_t errlen);
-/* A server session on the connected socket FD, or NULL with err. */
-struct tls_session *tls_session_new(const struct web_config *w, int fd,
-				    char *err, size_t errlen);
+/* A server session reading IN_FD and writing OUT_FD (one connected
+ * socket, or stdin and stdout), or NULL with err. */
+struct tls_session *tls_session_new(const struct web_config *w, int in_fd,
+				    int out_fd, char *err, size_t errlen);
 /* PEER names the client in log lines. */
 enum tls_result tls_handshake(struct tls_session *s, const char *peer);
 enum tls_result tls_read(struct tls_session *s, void *buf, size_t len,
