@@ -192,43 +192,68 @@ struct mapping_key {
 	int (*take)(struct parse *p, const yaml_node_t *value, const char *key);
 };
 
-/* Each KEY: VALUE of a mapping through the handler KEYS names for it;
- * unknown and repeated keys are errors. */
-static int take_mapping(struct parse *p, const yaml_node_t *node,
-			const char *prefix, const struct mapping_key *keys)
-{
-	uint64_t seen = 0;
+typedef int (*pair_fn)(struct parse *p, const yaml_node_t *k,
+		       const yaml_node_t *v, const char *key, void *ctx);
 
-	if (is_null(node))
-		return 0;
+/* Each KEY: VALUE of a mapping through FN, which gets the key's full name
+ * (PREFIX.KEY). */
+static int for_each_pair(struct parse *p, const yaml_node_t *node,
+			 const char *prefix, pair_fn fn, void *ctx)
+{
+	const char *where = prefix[0] ? prefix : "(top level)";
+
 	if (node->type != YAML_MAPPING_NODE)
-		return fail(p, node, prefix[0] ? prefix : "(top level)",
-			    "expected keys and values");
+		return fail(p, node, where, "expected keys and values");
 	for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
 	     pair < node->data.mapping.pairs.top; pair++) {
 		const yaml_node_t *k =
 			yaml_document_get_node(p->doc, pair->key);
 		const yaml_node_t *v =
 			yaml_document_get_node(p->doc, pair->value);
-		char full[128];
-		int i;
+		char full[256];
 
-		if (want_scalar(p, k, prefix[0] ? prefix : "(top level)"))
+		if (want_scalar(p, k, where))
 			return -1;
 		snprintf(full, sizeof(full), "%s%s%s", prefix,
 			 prefix[0] ? "." : "", scalar(k));
-		for (i = 0; keys[i].name && strcmp(keys[i].name, scalar(k));
-		     i++)
-			;
-		if (!keys[i].name)
-			return fail(p, k, full, "unknown key");
-		if (seen & (1ull << i))
-			return fail(p, k, full, "given twice");
-		seen |= 1ull << i;
-		if (!is_null(v) && keys[i].take(p, v, full))
+		if (fn(p, k, v, full, ctx))
 			return -1;
 	}
 	return 0;
+}
+
+struct known_keys {
+	const struct mapping_key *keys;
+	uint64_t seen;
+};
+
+/* A key of KNOWN's list through its handler; unknown and repeated keys
+ * are errors, a null value leaves the default. */
+static int take_known_key(struct parse *p, const yaml_node_t *k,
+			  const yaml_node_t *v, const char *key, void *ctx)
+{
+	struct known_keys *known = ctx;
+	int i;
+
+	for (i = 0;
+	     known->keys[i].name && strcmp(known->keys[i].name, scalar(k)); i++)
+		;
+	if (!known->keys[i].name)
+		return fail(p, k, key, "unknown key");
+	if (known->seen & (1ull << i))
+		return fail(p, k, key, "given twice");
+	known->seen |= 1ull << i;
+	return is_null(v) ? 0 : known->keys[i].take(p, v, key);
+}
+
+static int take_mapping(struct parse *p, const yaml_node_t *node,
+			const char *prefix, const struct mapping_key *keys)
+{
+	struct known_keys known = { keys, 0 };
+
+	if (is_null(node))
+		return 0;
+	return for_each_pair(p, node, prefix, take_known_key, &known);
 }
 
 /* ---- tls_server_config */
@@ -398,10 +423,15 @@ static size_t web_header_bytes(const struct web_config *w)
 }
 
 static int take_header(struct parse *p, const yaml_node_t *k,
-		       const yaml_node_t *v, const char *key)
+		       const yaml_node_t *v, const char *key, void *ctx)
 {
 	const size_t n = sizeof(settable_headers) / sizeof(settable_headers[0]);
 	size_t h;
+
+	(void)ctx;
+	for (size_t i = 0; i < p->w->headers.count; i++)
+		if (!strcasecmp(p->w->headers.items[i].name, scalar(k)))
+			return fail(p, k, key, "given twice");
 
 	for (h = 0; h < n && strcasecmp(scalar(k), settable_headers[h].name);
 	     h++)
@@ -438,34 +468,9 @@ static int take_header(struct parse *p, const yaml_node_t *k,
 			 scalar(v));
 }
 
-/* A mapping of names to scalars, each through TAKE. */
-static int take_name_map(struct parse *p, const yaml_node_t *node,
-			 const char *prefix,
-			 int (*take)(struct parse *, const yaml_node_t *,
-				     const yaml_node_t *, const char *))
-{
-	if (node->type != YAML_MAPPING_NODE)
-		return fail(p, node, prefix, "expected names and values");
-	for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
-	     pair < node->data.mapping.pairs.top; pair++) {
-		const yaml_node_t *k =
-			yaml_document_get_node(p->doc, pair->key);
-		const yaml_node_t *v =
-			yaml_document_get_node(p->doc, pair->value);
-		char full[256];
-
-		if (want_scalar(p, k, prefix))
-			return -1;
-		snprintf(full, sizeof(full), "%s.%s", prefix, scalar(k));
-		if (take(p, k, v, full))
-			return -1;
-	}
-	return 0;
-}
-
 static int take_headers(struct parse *p, const yaml_node_t *v, const char *key)
 {
-	return take_name_map(p, v, key, take_header);
+	return for_each_pair(p, v, key, take_header, NULL);
 }
 
 static int take_http2(struct parse *p, const yaml_node_t *v, const char *key)
@@ -490,10 +495,11 @@ static int take_http_server_config(struct parse *p, const yaml_node_t *v,
 /* ---- basic_auth_users */
 
 static int take_user(struct parse *p, const yaml_node_t *k,
-		     const yaml_node_t *v, const char *key)
+		     const yaml_node_t *v, const char *key, void *ctx)
 {
 	const char *hash;
 
+	(void)ctx;
 	if (!*scalar(k) || strchr(scalar(k), ':'))
 		return fail(p, k, key,
 			    "a user name must be non-empty and "
@@ -516,7 +522,7 @@ static int take_user(struct parse *p, const yaml_node_t *k,
 static int take_basic_auth_users(struct parse *p, const yaml_node_t *v,
 				 const char *key)
 {
-	return take_name_map(p, v, key, take_user);
+	return for_each_pair(p, v, key, take_user, NULL);
 }
 
 /* ---- the whole file */
