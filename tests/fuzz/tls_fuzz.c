@@ -69,16 +69,33 @@ static void make_certificate(const char *dir)
 	EVP_PKEY_free(key);
 }
 
+static char work_dir[] = "/tmp/texporter-tls-fuzz.XXXXXX";
+
+/* The temporary directory goes when the fuzzer exits. */
+static void remove_work_dir(void)
+{
+	static const char *const files[] = { "server.key", "server.pem",
+					     "web.yml" };
+	char path[96];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", work_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(work_dir);
+}
+
 static void setup_once(void)
 {
-	static char dir[] = "/tmp/texporter-tls-fuzz.XXXXXX";
+	const char *dir = work_dir;
 	FILE *f;
 
 	if (client_ctx)
 		return;
 	log_init("tls_fuzz", LOG_PANIC);
-	if (!mkdtemp(dir))
+	if (!mkdtemp(work_dir))
 		abort();
+	atexit(remove_work_dir);
 	make_certificate(dir);
 	snprintf(web_config_path, sizeof(web_config_path), "%s/web.yml", dir);
 	f = fopen(web_config_path, "w");
