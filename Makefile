@@ -21,7 +21,8 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_S
 override LDFLAGS += -Wl,--gc-sections
 DEPFLAGS := -MMD -MP
 LDLIBS_LOADER := -lbpf -lelf -lz -lcjson
-LDLIBS_READER := -lbpf -lelf -lz
+# The reader's web configuration: libyaml, OpenSSL's libssl, libcrypt (bcrypt).
+LDLIBS_READER := -lbpf -lelf -lz -lyaml -lssl -lcrypto -lcrypt
 # <asm/types.h> lives under the host's multiarch directory (Debian, Ubuntu);
 # the compiler knows which it is.
 MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
@@ -128,14 +129,20 @@ run-stop:
 # Sanitizer and fuzzing builds use clang with ASan+UBSan.
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := config_fuzz $(if $(wildcard tests/fuzz/http_fuzz.c),http_fuzz)
+FUZZ_TARGETS := config_fuzz http_fuzz webconfig_fuzz tls_fuzz
 FUZZ_SRC_config_fuzz := $(wildcard loader/config*.c)
 FUZZ_LIBS_config_fuzz := -lcjson -lbpf
-FUZZ_SRC_http_fuzz := $(filter-out reader/main.c,$(READER_SRC))
-FUZZ_LIBS_http_fuzz := -lbpf -lelf -lz
-# Seeds: the config test files for the config parser, a corpus for HTTP.
+# The reader's targets link all of it but main.c.
+$(foreach t,http_fuzz webconfig_fuzz tls_fuzz,\
+	$(eval FUZZ_SRC_$(t) := $(filter-out reader/main.c,$(READER_SRC)))\
+	$(eval FUZZ_LIBS_$(t) := $(LDLIBS_READER)))
+# Seeds: the config test files for the config parser, corpora for the
+# others (HTTP requests also seed the TLS path: they are sent through a
+# session; a seed starting with 0x16 is a raw ClientHello).
 FUZZ_SEEDS_config_fuzz := tests/data/config
 FUZZ_SEEDS_http_fuzz := tests/fuzz/corpus/http
+FUZZ_SEEDS_webconfig_fuzz := tests/fuzz/corpus/webconfig
+FUZZ_SEEDS_tls_fuzz := tests/fuzz/corpus/tls
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LOADER_SRC) $(READER_SRC) $(LIB_SRC) $(wildcard lib/*.h loader/*.h reader/*.h bpf/*.h)
 	mkdir -p $(dir $@)

@@ -20,14 +20,18 @@
 #define TYPE_HTML "text/html; charset=utf-8"
 #define TYPE_PLAIN "text/plain; charset=utf-8"
 
-static const char landing_page[] =
+/* The landing page, around the link to the metrics path (which main.c
+ * allows only without characters HTML would read). */
+static const char landing_head[] =
 	"<!DOCTYPE html>\n"
 	"<html lang=\"en\">\n"
 	"<head><meta charset=\"utf-8\"><title>texporter</title></head>\n"
 	"<body>\n"
 	"<h1>texporter</h1>\n"
 	"<p>Network traffic by named address range, counted with eBPF.</p>\n"
-	"<p><a href=\"/metrics\">Metrics</a></p>\n"
+	"<p><a href=\"";
+static const char landing_tail[] =
+	"\">Metrics</a></p>\n"
 	"</body>\n"
 	"</html>\n";
 
@@ -258,7 +262,8 @@ static int parse_request_line(struct span line, struct http_request *req)
 }
 
 /* One "Name: value" line; obs-fold and control characters are errors. */
-static int parse_header_line(struct span line, struct negotiation *n)
+static int parse_header_line(struct span line, struct negotiation *n,
+			     struct http_request *req)
 {
 	struct span name, value;
 
@@ -278,6 +283,10 @@ static int parse_header_line(struct span line, struct negotiation *n)
 			return 400;
 	value = span_trim(line);
 	negotiate_header(n, name, value);
+	if (span_is(name, "Authorization")) {
+		req->authorization = value.p;
+		req->authorization_len = value.len;
+	}
 	return 200;
 }
 
@@ -307,11 +316,13 @@ static int parse_head(const char *data, size_t len, struct http_request *req)
 	do
 		line = next_line(&head);
 	while (!line.len && head.len);
+	req->authorization = NULL;
+	req->authorization_len = 0;
 	status = parse_request_line(line, req);
 	if (status == 400 || status == 505)
 		return status;
 	while ((line = next_line(&head)).len) {
-		int rc = parse_header_line(line, &n);
+		int rc = parse_header_line(line, &n, req);
 
 		if (rc != 200)
 			return rc;
@@ -360,6 +371,7 @@ static const char *status_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
@@ -408,7 +420,22 @@ void http_respond_error(int status, const char *detail,
 	}
 	resp->send_body = true;
 	set_head(resp, status, TYPE_PLAIN,
-		 status == 405 ? "Allow: GET, HEAD\r\n" : "");
+		 status == 405   ? "Allow: GET, HEAD\r\n"
+		 : status == 401 ? "WWW-Authenticate: Basic\r\n"
+				 : "");
+}
+
+void http_add_header_lines(struct http_response *resp, const char *lines)
+{
+	size_t add = strlen(lines);
+
+	/* Before the empty line that ends the head. */
+	if (!add || resp->head_len < 2 ||
+	    resp->head_len + add > sizeof(resp->head))
+		return;
+	memcpy(resp->head + resp->head_len - 2, lines, add);
+	memcpy(resp->head + resp->head_len - 2 + add, "\r\n", 2);
+	resp->head_len += add;
 }
 
 static void respond_metrics(const struct http_request *req,
@@ -444,12 +471,15 @@ void http_respond(const struct http_request *req,
 		  const struct scrape_config *cfg, struct http_response *resp)
 {
 	struct span path = { req->path, req->path_len };
+	const char *metrics = cfg->metrics_path ? cfg->metrics_path : "/metrics";
 
 	resp->send_body = req->method != HTTP_HEAD;
-	if (span_eq(path, "/metrics")) {
+	if (span_eq(path, metrics)) {
 		respond_metrics(req, cfg, resp);
 	} else if (span_eq(path, "/")) {
-		buf_add(&resp->body, landing_page, sizeof(landing_page) - 1);
+		buf_add_str(&resp->body, landing_head);
+		buf_add_str(&resp->body, metrics);
+		buf_add_str(&resp->body, landing_tail);
 		set_head(resp, 200, TYPE_HTML, "");
 	} else {
 		http_respond_error(404, NULL, resp);

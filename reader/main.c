@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define PROG "texporter-read"
 
@@ -25,12 +26,14 @@ enum mode {
 	MODE_AUTO, /* stdout, or HTTP when stdin is a socket */
 	MODE_INETD,
 	MODE_LISTEN,
+	MODE_SYSTEMD, /* --web.systemd-socket */
 	MODE_TEXTFILE,
 };
 
 struct options {
 	enum mode mode;
-	const char *listen;
+	const char **listen; /* --listen, --web.listen-address */
+	size_t n_listen;
 	const char *textfile;
 	int log_level;
 	struct scrape_config scrape;
@@ -41,6 +44,10 @@ enum long_only {
 	OPT_INETD,
 	OPT_LISTEN,
 	OPT_TEXTFILE,
+	OPT_WEB_CONFIG,
+	OPT_WEB_LISTEN,
+	OPT_WEB_TELEMETRY,
+	OPT_WEB_SYSTEMD,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +57,10 @@ static const struct option long_options[] = {
 	{ "inetd", no_argument, NULL, OPT_INETD },
 	{ "listen", optional_argument, NULL, OPT_LISTEN },
 	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+	{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG },
+	{ "web.listen-address", required_argument, NULL, OPT_WEB_LISTEN },
+	{ "web.telemetry-path", required_argument, NULL, OPT_WEB_TELEMETRY },
+	{ "web.systemd-socket", no_argument, NULL, OPT_WEB_SYSTEMD },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -69,12 +80,20 @@ static void usage(FILE *out)
 "                            nowait, systemd Accept=yes)\n"
 "      --listen [[ADDR]:PORT]  serve HTTP in the foreground until SIGTERM\n"
 "                            (default :2112, every IPv4 and IPv6 address;\n"
-"                            IPv6 in brackets: [::1]:2112)\n"
+"                            IPv6 in brackets: [::1]:2112); repeatable;\n"
+"                            alias --web.listen-address\n"
+"      --web.systemd-socket  take the socket from systemd (LISTEN_FDS, or a\n"
+"                            socket on stdin): a listening one is served\n"
+"                            until SIGTERM, a connected one answered once\n"
 "      --textfile PATH       write PATH atomically, for node_exporter's\n"
 "                            textfile collector (temp file, fsync, rename)\n"
 "HTTP serves GET and HEAD on /metrics (text format 0.0.4, or OpenMetrics\n"
 "1.0 when Accept prefers it; gzip when Accept-Encoding allows it) and a\n"
 "landing page on /.\n"
+"      --web.telemetry-path PATH  serve the metrics on PATH (default /metrics)\n"
+"      --web.config.file FILE  TLS, client certificates, basic auth and\n"
+"                            headers, in exporter-toolkit's web config\n"
+"                            format; read again for each connection\n"
 "\n"
 "Selection:\n"
 "      --pin-root DIR        where texporter-load pinned the maps\n"
@@ -92,7 +111,7 @@ static void usage(FILE *out)
 "given to texporter-load --group.\n"
 "\n"
 "Exit status: 0 ok, 1 runtime failure (pins unreadable, write failed),\n"
-"2 usage error.\n");
+"2 usage error or unusable --web.config.file.\n");
 }
 
 static int add_interface(struct options *o, const char *name)
@@ -118,16 +137,53 @@ static int add_interface(struct options *o, const char *name)
 static int set_mode(struct options *o, enum mode mode)
 {
 	if (o->mode != MODE_AUTO && o->mode != mode)
-		return cli_usage_error("--inetd, --listen and --textfile "
-				       "exclude each other");
+		return cli_usage_error("--inetd, --listen, --web.systemd-socket "
+				       "and --textfile exclude each other");
 	o->mode = mode;
+	return 0;
+}
+
+static int add_listen(struct options *o, const char *flag, const char *addr)
+{
+	char err[ERR_LEN];
+	const char **grown;
+	int rc;
+
+	if ((rc = set_mode(o, MODE_LISTEN)))
+		return rc;
+	if (listen_addr_check(addr, err, sizeof(err)))
+		return cli_bad_value(flag, addr, "%s", err);
+	grown = realloc(o->listen, (o->n_listen + 1) * sizeof(*grown));
+	if (!grown) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	o->listen = grown;
+	o->listen[o->n_listen++] = addr;
+	return 0;
+}
+
+/* A path for the landing page's link and the request line: no characters
+ * HTML or HTTP would read. */
+static int set_telemetry_path(struct options *o, const char *path)
+{
+	if (path[0] != '/' || strlen(path) > 255 ||
+	    strpbrk(path, "\"'<>&?# \\"))
+		return cli_bad_value("--web.telemetry-path", path,
+				     "use a path starting with '/', without "
+				     "spaces, quotes, <, >, &, ? or #");
+	for (const char *c = path; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			return cli_bad_value("--web.telemetry-path", path,
+					     "control characters are not "
+					     "allowed");
+	o->scrape.metrics_path = path;
 	return 0;
 }
 
 /* Returns -1 to go on, or the exit code (help, version, usage errors). */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	char err[ERR_LEN];
 	int opt, rc;
 
 	opterr = 0; /* our own messages, in our format */
@@ -151,15 +207,30 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return rc;
 			break;
 		case OPT_LISTEN:
-			if ((rc = set_mode(o, MODE_LISTEN)))
-				return rc;
 			/* "--listen ADDR" as well as "--listen=ADDR"; bare
 			 * "--listen" means :2112. */
 			if (!optarg && optind < argc && argv[optind][0] != '-')
 				arg = argv[optind++];
-			o->listen = arg;
-			if (listen_addr_check(o->listen, err, sizeof(err)))
-				return cli_bad_value("--listen", arg, "%s", err);
+			if ((rc = add_listen(o, "--listen", arg)))
+				return rc;
+			break;
+		case OPT_WEB_LISTEN:
+			if ((rc = add_listen(o, "--web.listen-address", arg)))
+				return rc;
+			break;
+		case OPT_WEB_SYSTEMD:
+			if ((rc = set_mode(o, MODE_SYSTEMD)))
+				return rc;
+			break;
+		case OPT_WEB_TELEMETRY:
+			if ((rc = set_telemetry_path(o, arg)))
+				return rc;
+			break;
+		case OPT_WEB_CONFIG:
+			if (!*arg)
+				return cli_usage_error("--web.config.file needs "
+						       "a value");
+			o->scrape.web_config_file = arg;
 			break;
 		case OPT_TEXTFILE:
 			if ((rc = set_mode(o, MODE_TEXTFILE)))
@@ -189,20 +260,88 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
+/* Whether FD is a listening socket. */
+static bool socket_listening(int fd)
+{
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) ==
+		       0 && accepting;
+}
+
 /* stdin a connected socket: inetd; a listening one: systemd Accept=no. */
 static enum mode mode_from_stdin(bool *listening)
 {
 	struct stat st;
-	int accepting = 0;
-	socklen_t len = sizeof(accepting);
 
 	*listening = false;
 	if (fstat(0, &st) || !S_ISSOCK(st.st_mode))
 		return MODE_AUTO;
-	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 &&
-	    accepting)
-		*listening = true;
+	*listening = socket_listening(0);
 	return *listening ? MODE_LISTEN : MODE_INETD;
+}
+
+/* Whether --web.systemd-socket would serve a listening socket. */
+static bool systemd_listening(void)
+{
+	return socket_listening(systemd_sockets() ? SD_LISTEN_FDS_START : 0);
+}
+
+/* --web.systemd-socket: the sockets of LISTEN_FDS, else the one on stdin
+ * (StandardInput=socket). A connected socket is one inetd-style request. */
+static int serve_systemd(const struct scrape_config *cfg)
+{
+	int fds[8], n = systemd_sockets();
+	bool listening;
+
+	if (n == 0) {
+		if (mode_from_stdin(&listening) == MODE_AUTO) {
+			log_error("--web.systemd-socket: systemd passed no socket "
+				  "(LISTEN_FDS unset, stdin not a socket); run "
+				  "from a .socket unit or use --listen");
+			return EXIT_USAGE;
+		}
+		return listening ? serve_listen_fds((int[]){ 0 }, 1, cfg)
+				 : serve_inetd(cfg);
+	}
+	if (!socket_listening(SD_LISTEN_FDS_START)) {
+		/* Accept=yes: the connection is the one passed socket. */
+		dup2(SD_LISTEN_FDS_START, 0);
+		dup2(SD_LISTEN_FDS_START, 1);
+		close(SD_LISTEN_FDS_START);
+		return serve_inetd(cfg);
+	}
+	for (int i = 0; i < n && i < (int)(sizeof(fds) / sizeof(fds[0])); i++)
+		fds[i] = SD_LISTEN_FDS_START + i;
+	return serve_listen_fds(fds, (size_t)n, cfg);
+}
+
+/* A server checks its web configuration once at start: an unusable one
+ * is a usage error (exit 2) before any client connects. One request
+ * (inetd) answers 500 instead, where the scraper sees it. */
+static int web_config_check_at_start(const struct options *o, bool server)
+{
+	struct web_config w;
+	char err[ERR_LEN];
+	int rc;
+
+	if (!o->scrape.web_config_file)
+		return 0;
+	if (o->mode == MODE_AUTO || o->mode == MODE_TEXTFILE)
+		return cli_usage_error("--web.config.file applies to HTTP only "
+				       "(--inetd, --listen, --web.systemd-socket "
+				       "or a socket on stdin)");
+	if (!server)
+		return 0;
+	rc = web_config_load(o->scrape.web_config_file, &w, err, sizeof(err));
+	if (!rc) {
+		rc = tls_check(&w, err, sizeof(err));
+		web_config_free(&w);
+	}
+	if (rc)
+		log_error("--web.config.file: %s", err);
+	return rc ? EXIT_USAGE : 0;
 }
 
 static int write_stdout(const struct scrape_config *cfg)
@@ -240,13 +379,22 @@ int main(int argc, char **argv)
 
 	if (o.mode == MODE_AUTO)
 		o.mode = mode_from_stdin(&stdin_listening);
+	rc = web_config_check_at_start(&o, o.mode == MODE_LISTEN ||
+					   (o.mode == MODE_SYSTEMD &&
+					    systemd_listening()));
+	if (rc)
+		goto out;
 	switch (o.mode) {
 	case MODE_INETD:
 		rc = serve_inetd(&o.scrape);
 		break;
 	case MODE_LISTEN:
-		rc = stdin_listening ? serve_listen_fd(0, &o.scrape)
-				     : serve_listen(o.listen, &o.scrape);
+		rc = stdin_listening ? serve_listen_fds((int[]){ 0 }, 1, &o.scrape)
+				     : serve_listen(o.listen, o.n_listen,
+						    &o.scrape);
+		break;
+	case MODE_SYSTEMD:
+		rc = serve_systemd(&o.scrape);
 		break;
 	case MODE_TEXTFILE:
 		rc = textfile_write(o.textfile, &o.scrape);
@@ -257,5 +405,6 @@ int main(int argc, char **argv)
 	}
 out:
 	free(o.scrape.ifnames);
+	free(o.listen);
 	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "texporter.h"
+#include "webconfig.h"
 
 /* Room for a failure message that names the object, the cause and the fix. */
 #define ERR_LEN 1024
@@ -94,6 +95,10 @@ struct scrape_config {
 	const char *pin_root;
 	char **ifnames; /* -i, deduplicated; NULL/0 = every loaded interface */
 	size_t n_ifnames;
+	/* HTTP modes only */
+	const char *metrics_path;    /* --web.telemetry-path, "/metrics" */
+	const char *web_config_file; /* --web.config.file, read for each
+				      * connection; NULL = plain HTTP */
 };
 
 /* Fills snap; on failure returns -1 with the reason (path, cause, fix) in err. */
@@ -140,6 +145,8 @@ struct http_request {
 	size_t path_len;
 	bool openmetrics; /* Accept prefers OpenMetrics */
 	bool gzip;        /* Accept-Encoding allows gzip */
+	const char *authorization; /* the Authorization value, or NULL */
+	size_t authorization_len;
 };
 
 /* Scans the head received so far (data[0..len), *scanned bytes of it seen
@@ -150,7 +157,7 @@ int http_parse(const char *data, size_t len, size_t *scanned,
 
 struct http_response {
 	int status;
-	char head[512];
+	char head[512 + WEBCONFIG_MAX_HEADER_BYTES];
 	size_t head_len;
 	struct buf body;
 	bool send_body; /* false for HEAD */
@@ -159,15 +166,19 @@ struct http_response {
 /* Builds the answer to a parsed request (runs the scrape for /metrics). */
 void http_respond(const struct http_request *req,
 		  const struct scrape_config *cfg, struct http_response *resp);
-/* Builds a bodied error answer (400, 404, 405, 408, 414, 431, 503, ...). */
+/* Builds a bodied error answer (400, 401, 404, 405, 408, 414, 431, 500,
+ * 503, ...). */
 void http_respond_error(int status, const char *detail,
 			struct http_response *resp);
+/* Adds LINES ("Name: value\r\n"...) to a built response head. */
+void http_add_header_lines(struct http_response *resp, const char *lines);
 void http_response_free(struct http_response *resp);
 
 /* ---- conn.c: one HTTP connection as a state machine with deadlines,
  * driven by poll() both for inetd (stdin/stdout) and --listen */
 
 enum conn_state {
+	CONN_HANDSHAKE, /* TLS, when the web configuration asks for it */
 	CONN_READING,
 	CONN_WRITING,
 	CONN_LINGERING,
@@ -185,6 +196,11 @@ struct conn {
 	bool cut_short; /* answered before the client finished sending */
 	struct http_request req;
 	struct http_response resp;
+	/* --web.config.file, read when the client first speaks */
+	bool web_loaded;
+	struct web_config web;
+	struct tls_session *tls;
+	short tls_events; /* what the TLS session waits for; 0: the state's */
 	char peer[64];
 	char req_buf[HTTP_MAX_HEAD];
 };
@@ -205,10 +221,16 @@ bool errno_is_transient(void);
 
 /* One request on stdin/stdout (inetd nowait, systemd Accept=yes). */
 int serve_inetd(const struct scrape_config *cfg);
-/* Foreground server on "[ADDR]:PORT" until SIGTERM/SIGINT. */
-int serve_listen(const char *addr, const struct scrape_config *cfg);
-/* Same, on an inherited listening socket (systemd Accept=no). */
-int serve_listen_fd(int fd, const struct scrape_config *cfg);
+/* Foreground server on each "[ADDR]:PORT" until SIGTERM/SIGINT. */
+int serve_listen(const char *const *addrs, size_t n_addrs,
+		 const struct scrape_config *cfg);
+/* Same, on inherited listening sockets (systemd Accept=no). */
+int serve_listen_fds(const int *fds, size_t n, const struct scrape_config *cfg);
+/* The first descriptor systemd passes sockets in (sd_listen_fds(3)). */
+#define SD_LISTEN_FDS_START 3
+/* How many sockets systemd passed to this process (LISTEN_PID and
+ * LISTEN_FDS), from SD_LISTEN_FDS_START on; 0 if none. */
+int systemd_sockets(void);
 /* Checks the syntax of a --listen argument; -1 with the reason in err. */
 int listen_addr_check(const char *addr, char *err, size_t errlen);
 

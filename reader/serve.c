@@ -81,7 +81,10 @@ int serve_inetd(const struct scrape_config *cfg)
 		}
 		conn_step(c, n > 0 ? p.revents : 0, now_ms(), cfg);
 	}
-	rc = c->resp.status == 503 ? EXIT_RUNTIME : EXIT_OK;
+	/* 500: the web configuration is unusable, a configuration error. */
+	rc = c->resp.status == 503   ? EXIT_RUNTIME
+	     : c->resp.status == 500 ? EXIT_USAGE
+				     : EXIT_OK;
 	conn_release(c);
 	free(c);
 	return rc;
@@ -193,7 +196,8 @@ static int listener_open(const struct sockaddr *sa, socklen_t sl, int v6only)
 	return fd;
 }
 
-static int listeners_open(const struct listen_addr *a, int *fds, size_t *n)
+static int listeners_open(const struct listen_addr *a, int *fds, size_t room,
+			  size_t *n)
 {
 	struct addrinfo hints = {
 		.ai_family = AF_UNSPEC,
@@ -235,7 +239,7 @@ static int listeners_open(const struct listen_addr *a, int *fds, size_t *n)
 	}
 	for (ai = res; ai; ai = ai->ai_next)
 		has_v4 |= ai->ai_family == AF_INET;
-	for (ai = res; ai && *n < MAX_LISTENERS; ai = ai->ai_next) {
+	for (ai = res; ai && *n < room; ai = ai->ai_next) {
 		int fd = listener_open(ai->ai_addr, ai->ai_addrlen,
 				       has_v4 ? 1 : -1);
 
@@ -373,18 +377,31 @@ static int serve_loop(const int *listeners, size_t n_listeners,
 	return stop_signal ? EXIT_OK : EXIT_RUNTIME;
 }
 
-int serve_listen(const char *addr, const struct scrape_config *cfg)
+int serve_listen(const char *const *addrs, size_t n_addrs,
+		 const struct scrape_config *cfg)
 {
-	struct listen_addr a;
 	int fds[MAX_LISTENERS];
-	size_t n;
-	char err[ERR_LEN];
-	int rc;
+	size_t n = 0;
+	int rc = EXIT_RUNTIME;
 
-	if (listen_addr_parse(addr, &a, err, sizeof(err)))
-		return cli_bad_value("--listen", addr, "%s", err);
-	if (listeners_open(&a, fds, &n))
-		return EXIT_RUNTIME;
+	for (size_t i = 0; i < n_addrs; i++) {
+		struct listen_addr a;
+		size_t opened;
+		char err[ERR_LEN];
+
+		if (listen_addr_parse(addrs[i], &a, err, sizeof(err))) {
+			rc = cli_bad_value("--listen", addrs[i], "%s", err);
+			goto out;
+		}
+		if (n == MAX_LISTENERS) {
+			log_error("too many listen addresses: at most %d sockets",
+				  MAX_LISTENERS);
+			goto out;
+		}
+		if (listeners_open(&a, fds + n, MAX_LISTENERS - n, &opened))
+			goto out;
+		n += opened;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char where[INET6_ADDRSTRLEN + 16];
 
@@ -392,22 +409,50 @@ int serve_listen(const char *addr, const struct scrape_config *cfg)
 		log_info("listening on %s", where);
 	}
 	rc = serve_loop(fds, n, cfg);
+out:
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
 	return rc;
 }
 
-int serve_listen_fd(int fd, const struct scrape_config *cfg)
+int serve_listen_fds(const int *fds, size_t n, const struct scrape_config *cfg)
 {
-	char where[INET6_ADDRSTRLEN + 16];
-	int flags = fcntl(fd, F_GETFL);
-
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK)) {
-		log_error("cannot use the listening socket on stdin: %s",
-			  strerror(errno));
+	if (n > MAX_LISTENERS) {
+		log_error("%zu listening sockets handed over: at most %d",
+			  n, MAX_LISTENERS);
 		return EXIT_RUNTIME;
 	}
-	describe_sockname(fd, where, sizeof(where));
-	log_info("serving the listening socket on stdin (%s)", where);
-	return serve_loop(&fd, 1, cfg);
+	for (size_t i = 0; i < n; i++) {
+		char where[INET6_ADDRSTRLEN + 16];
+		int flags = fcntl(fds[i], F_GETFL);
+
+		char which[32] = "on stdin";
+
+		if (fds[i] != 0)
+			snprintf(which, sizeof(which), "fd %d", fds[i]);
+		if (flags < 0 || fcntl(fds[i], F_SETFL, flags | O_NONBLOCK)) {
+			log_error("cannot use the listening socket %s: %s",
+				  which, strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		describe_sockname(fds[i], where, sizeof(where));
+		log_info("serving the listening socket %s (%s)", which, where);
+	}
+	return serve_loop(fds, n, cfg);
+}
+
+int systemd_sockets(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char *end;
+	long n;
+
+	if (!pid || !fds || strtol(pid, &end, 10) != (long)getpid() || *end)
+		return 0;
+	n = strtol(fds, &end, 10);
+	if (*end || n < 0 || n > MAX_LISTENERS)
+		return 0;
+	for (long i = 0; i < n; i++)
+		fcntl(SD_LISTEN_FDS_START + (int)i, F_SETFD, FD_CLOEXEC);
+	return (int)n;
 }

@@ -24,8 +24,9 @@ TEXPORTER_UNITS    := $(addprefix systemd/,texporter-load@.service texporter-rea
 TEXPORTER_MANS     := $(addprefix docs/,texporter-load.8 texporter-read.8 texporter-update-ranges.8)
 TEXPORTER_DOCS     := $(addprefix docs/,architecture.md deployment.md prometheus.md \
 			grafana-dashboard.json)
-TEXPORTER_EXAMPLES := $(addprefix scripts/,inetd.conf texporter-read.xinetd texporter.cron) \
-		      systemd/texporter-read-cap-bpf.conf
+TEXPORTER_EXAMPLES := $(addprefix scripts/,inetd.conf texporter-read.xinetd texporter.cron \
+			web-config.yml) \
+		      systemd/texporter-read-cap-bpf.conf systemd/texporter-read-web-config.conf
 # source:installed path (below sysconfdir) of each config file
 TEXPORTER_CONFIGS  := scripts/config.default.json:texporter/config.json \
 		      scripts/config.default.json:texporter/static.json \

@@ -129,11 +129,13 @@ wait_listening() {
 		fail "$name exited (another server on port $port?): $(cat "$E2E/$name.log")"
 }
 
-# start_prometheus TARGET_PORT: a Prometheus server scraping
-# 127.0.0.1:TARGET_PORT/metrics every second (job "texporter"), its TSDB in
-# $E2E; ready when this returns. Its port in PROM_PORT.
+# start_prometheus TARGET_PORT [JOB_LINES...]: a Prometheus server scraping
+# 127.0.0.1:TARGET_PORT/metrics every second (job "texporter", with the
+# scrape config lines given, as "scheme: https"), its TSDB in $E2E; ready
+# when this returns. Its port in PROM_PORT.
 start_prometheus() {
-	local target=$1
+	local target=$1 line
+	shift
 	pick_port
 	PROM_PORT=$E2E_PORT
 	mkdir "$E2E/tsdb"
@@ -146,6 +148,9 @@ start_prometheus() {
 		    static_configs:
 		      - targets: ['127.0.0.1:$target']
 	EOF
+	for line in "$@"; do
+		echo "    $line" >>"$E2E/prometheus.yml"
+	done
 	start_server prometheus prometheus --config.file="$E2E/prometheus.yml" \
 		--storage.tsdb.path="$E2E/tsdb" --web.listen-address="127.0.0.1:$PROM_PORT"
 	wait_listening prometheus "$PROM_PORT"
@@ -189,12 +194,13 @@ prom_wait_for() {
 }
 
 # The whole scrape path through Prometheus, to a texporter-read endpoint
-# already serving on 127.0.0.1:TARGET_PORT: up and attached before any
+# already serving on 127.0.0.1:TARGET_PORT (JOB_LINES as start_prometheus
+# takes them follow): up and attached before any
 # traffic, no captured series yet; after the pings, exactly their counts.
 assert_prometheus_scrapes() {
 	local target=$1 instance job
 	instance="instance=\"127.0.0.1:$target\"" job='job="texporter"'
-	start_prometheus "$target"
+	start_prometheus "$@"
 
 	prom_wait_for "up{$instance,$job} 1" 'up'
 	prom_wait_for "$(printf '%s\n' \
@@ -287,6 +293,46 @@ assert_pins_for_group() {
 	start_server reader "$READER" --pin-root "$PIN_ROOT" --listen "127.0.0.1:$port"
 	wait_listening reader "$port"
 	assert_prometheus_scrapes "$port"
+}
+
+# TLS with basic auth (--web.config.file): a CA and a server certificate
+# made by openssl, user prometheus with password "secret", all in $E2E;
+# the scrape config lines Prometheus needs in TLS_SCRAPE.
+setup_tls_basic_auth() {
+	tx_make_cert "$E2E" ca "texporter test CA"
+	tx_make_cert "$E2E" server server.test ca
+	cat >"$E2E/web.yml" <<-EOF
+		tls_server_config:
+		  cert_file: server.pem
+		  key_file: server.key
+		  min_version: TLS12
+		basic_auth_users:
+		  prometheus: '$(tx_bcrypt secret)'
+	EOF
+	TLS_SCRAPE=("scheme: https" "tls_config: {ca_file: '$E2E/ca.pem'}"
+		"basic_auth: {username: prometheus, password: secret}")
+}
+
+@test "Prometheus scrapes texporter-read --listen over TLS with basic auth and gets the exact counts" {
+	load_a
+	setup_tls_basic_auth
+	pick_port
+	local port=$E2E_PORT
+	start_server reader "$READER" --pin-root "$PIN_ROOT" --web.config.file "$E2E/web.yml" \
+		--web.listen-address "127.0.0.1:$port"
+	wait_listening reader "$port"
+	assert_prometheus_scrapes "$port" "${TLS_SCRAPE[@]}"
+}
+
+@test "Prometheus scrapes texporter-read over TLS with basic auth under systemd-socket-activate (Accept=yes)" {
+	load_a
+	setup_tls_basic_auth
+	pick_port
+	local port=$E2E_PORT
+	start_server socket-activate systemd-socket-activate --inetd -a -l "127.0.0.1:$port" \
+		"$READER" --pin-root "$PIN_ROOT" --web.config.file "$E2E/web.yml"
+	wait_listening socket-activate "$port"
+	assert_prometheus_scrapes "$port" "${TLS_SCRAPE[@]}"
 }
 
 # --- through node_exporter ----------------------------------------------------

@@ -347,6 +347,32 @@ tx_bg() {
 	TX_BG_PIDS+=("$TX_BG_PID")
 }
 
+# --- certificates and passwords for --web.config.file -----------------------
+
+# tx_make_cert DIR NAME CN [ISSUER]: DIR/NAME.key and DIR/NAME.pem, made by
+# openssl: a self-signed CA without ISSUER, else a certificate ISSUER
+# signed, with SANs for 127.0.0.1, localhost and CN.
+tx_make_cert() {
+	local dir=$1 name=$2 cn=$3 issuer=${4:-}
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$dir/$name.key" 2>/dev/null || return
+	if [[ -z $issuer ]]; then
+		openssl req -x509 -new -key "$dir/$name.key" -subj "/CN=$cn" -days 2 \
+			-addext basicConstraints=critical,CA:TRUE -out "$dir/$name.pem" 2>/dev/null
+		return
+	fi
+	openssl req -new -key "$dir/$name.key" -subj "/CN=$cn" 2>/dev/null |
+		openssl x509 -req -CA "$dir/$issuer.pem" -CAkey "$dir/$issuer.key" -days 2 \
+			-extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:%s\n' "$cn") \
+			-out "$dir/$name.pem" 2>/dev/null
+}
+
+# tx_bcrypt PASSWORD: its bcrypt hash ($2b$, cost 10), made by libcrypt.
+tx_bcrypt() {
+	"$PYTHON" -W ignore -c 'import crypt, sys
+print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10)))' "$1"
+}
+
 # --- teardown ---------------------------------------------------------------
 
 tx_kill_processes() {

@@ -261,7 +261,7 @@ Try 'texporter-read --help' for more information."
 
 	run "$READER" --inetd --textfile "$T/x.prom"
 	assert_failure 2
-	assert_output "texporter-read: error: --inetd, --listen and --textfile exclude each other
+	assert_output "texporter-read: error: --inetd, --listen, --web.systemd-socket and --textfile exclude each other
 Try 'texporter-read --help' for more information."
 
 	run "$READER" --listen 1:2:3
