@@ -72,15 +72,26 @@ int64_t now_ms(void);
 int64_t now_ns(void);
 
 /* ---- snapshot.c: walk the pin root, open pins read-only, read a consistent
- * snapshot of each interface (meta.seq is a seqlock written by the loader) */
+ * snapshot of each interface (meta.seq is a seqlock written by the loader).
+ * One interface that cannot be read is left out of the scrape, with the
+ * reason; the others are served. */
 
 struct iface_snapshot {
 	char dir[256];   /* directory name under the pin root */
-	char label[256]; /* iface label: meta.ifname, or dir if that is empty */
+	char label[256]; /* iface label: meta.ifname, or dir if that is empty
+			  * or the interface could not be read */
+	bool up;         /* its pins were read; else down_reason says why */
+	const char *down_reason; /* texporter_read_error_info reason label */
+	char *error;     /* the message that was logged, when down */
+	bool ingress_live, egress_live; /* the interface exists and the hook
+					 * shows a program (as far as an
+					 * unprivileged process can tell) */
+	bool saturated;  /* a sum reached 2^64-1 */
 	struct texporter_meta meta;
 	struct texporter_name *names;       /* meta.capacity entries */
 	struct texporter_counter *counters; /* texporter_counter_slots(capacity),
-					     * CPUs summed, carry added */
+					     * CPUs summed, carry added; only
+					     * rows of named ids are read */
 	uint64_t errors[TEXPORTER_ERR_COUNT];
 	uint64_t slots_used; /* counter slots with packets > 0 */
 };
@@ -96,10 +107,14 @@ struct scrape_config {
 	size_t n_ifnames;
 };
 
-/* Fills snap; on failure returns -1 with the reason (path, cause, fix) in err. */
+/* Fills snap. Interfaces that cannot be read are in it with up false. On
+ * failure (the pin root unreachable, or no interface readable at all)
+ * returns -1 with the reason (path, cause, fix) in err. */
 int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	      char *err, size_t errlen);
 void snapshot_free(struct pins_snapshot *snap);
+/* qsort_r order of ids by their name in the names array ARG, then by id. */
+int names_cmp_ids(const void *a, const void *b, void *arg);
 
 /* ---- expo.c: render the exposition */
 
