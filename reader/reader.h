@@ -140,6 +140,25 @@ int scrape(const struct scrape_config *cfg, enum expo_format format,
 /* Compresses in into out as one gzip member, in a single deflate pass. */
 int gzip_compress(const struct buf *in, struct buf *out);
 
+/* ---- cache.c: the exposition shared by concurrent HTTP requests */
+
+struct shared_body;
+
+/* A reference to the render of FORMAT (gzip-compressed when GZIP and
+ * that works: *GZIPPED says), made by this call or shared with requests
+ * of the last moments. NULL with the reason in ERR if the scrape failed. */
+struct shared_body *exposition_get(const struct scrape_config *cfg,
+				   enum expo_format format, bool gzip,
+				   bool *gzipped, char *err, size_t errlen);
+const struct buf *exposition_buf(const struct shared_body *b);
+void exposition_put(struct shared_body *b);
+/* Responses that hold a render now (the concurrent scrapes). */
+unsigned exposition_in_flight(void);
+/* Lets go of renders that are too old to share (all, at INT64_MAX). */
+void exposition_expire(int64_t now);
+/* When exposition_expire() next has something to do (INT64_MAX: never). */
+int64_t exposition_next_expiry(void);
+
 /* ---- http.c: parse one request with hard limits, build its response */
 
 #define HTTP_MAX_HEAD 8192            /* request line + headers */
@@ -167,7 +186,8 @@ struct http_response {
 	int status;
 	char head[512];
 	size_t head_len;
-	struct buf body;
+	struct buf body; /* a view of *shared's buffer when shared is set */
+	struct shared_body *shared;
 	bool send_body; /* false for HEAD */
 };
 
@@ -217,6 +237,16 @@ void sockaddr_describe(const void *ss, char *out, size_t len);
 bool errno_is_transient(void);
 
 /* ---- serve.c */
+
+/* Limits of the --listen server (flags of the same names). */
+struct serve_limits {
+	unsigned max_requests;   /* --web.max-requests: concurrent /metrics
+				  * answers; more get 503; 0 = no limit */
+	unsigned max_per_source; /* --web.max-connections-per-source: open
+				  * connections from one address; 0 = none */
+};
+
+extern struct serve_limits serve_limits;
 
 /* One request on stdin/stdout (inetd nowait, systemd Accept=yes). */
 int serve_inetd(const struct scrape_config *cfg);
