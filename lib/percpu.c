@@ -20,8 +20,7 @@ bool percpu_sum(const __u64 *values, int ncpus, size_t fields, __u64 *sum)
 
 	for (int c = 0; c < ncpus; c++)
 		for (size_t f = 0; f < fields; f++)
-			sum[f] = u64_add_sat(sum[f], values[(size_t)c * fields + f],
-					     &saturated);
+			sum[f] = u64_add_sat(sum[f], values[(size_t)c * fields + f], &saturated);
 	return saturated;
 }
 

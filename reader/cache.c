@@ -111,7 +111,8 @@ int64_t exposition_next_expiry(void)
 
 			if (!b)
 				continue;
-			at = b->made_ms + (b->refs > 1 ? SHARE_MAX_MS : SHARE_FRESH_MS);
+			at = b->made_ms +
+			     (b->refs > 1 ? SHARE_MAX_MS : SHARE_FRESH_MS);
 			next = at < next ? at : next;
 		}
 	return next;
@@ -134,10 +135,10 @@ static struct shared_body *plain_get(const struct scrape_config *cfg,
 				     enum expo_format format, int64_t now,
 				     char *err, size_t errlen)
 {
-	struct shared_body **slot = &cache.body[format][0], *b;
+	struct shared_body *b = cache.body[format][0];
 
-	if (*slot)
-		return *slot;
+	if (b)
+		return b;
 	if (cache.failed_ms[format] &&
 	    now - cache.failed_ms[format] < SHARE_FRESH_MS) {
 		snprintf(err, errlen, "%s", cache.failed_err[format]);
@@ -157,7 +158,7 @@ static struct shared_body *plain_get(const struct scrape_config *cfg,
 	}
 	b->made_ms = now_ms();
 	cache.failed_ms[format] = 0;
-	*slot = b;
+	cache.body[format][0] = b;
 	return b;
 }
 
@@ -167,10 +168,10 @@ static struct shared_body *gzip_get(enum expo_format format,
 				    const struct shared_body *plain)
 {
 	struct shared_body **slot = &cache.body[format][1];
-	struct shared_body *b;
+	struct shared_body *b = *slot;
 
-	if (*slot && (*slot)->made_ms == plain->made_ms)
-		return *slot;
+	if (b && b->made_ms == plain->made_ms)
+		return b;
 	b = body_new(plain->made_ms);
 	if (!b)
 		return NULL;

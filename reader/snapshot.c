@@ -37,6 +37,7 @@
 #define SEQ_WAIT_BUDGET_MS 1000
 #define SNAPSHOT_ATTEMPTS 8
 #define CHUNK_BYTES (256 * 1024) /* values fetched per batch lookup */
+#define SPAN_GAP_SLOTS 16 /* unneeded slots read to save a batch lookup */
 
 enum read_result {
 	READ_OK,
@@ -354,8 +355,9 @@ out:
  * The counter slots worth reading: those whose source and destination
  * both have a name (series of unnamed ids are never exported). Per family
  * and named source, the row from the lowest to the highest named
- * destination; rows that touch are merged into one span, so a full table
- * is still read in a few large batches. Returns the number of spans.
+ * destination; rows that touch, or nearly, are merged into one span, so a
+ * full table is still read in a few large batches. Returns the number of
+ * spans.
  */
 static size_t counter_spans(const struct texporter_name *names, __u32 cap,
 			    struct key_span *spans)
@@ -376,8 +378,12 @@ static size_t counter_spans(const struct texporter_name *names, __u32 cap,
 
 			if (!names[src].name[0])
 				continue;
-			if (n && spans[n - 1].first + spans[n - 1].count == first)
-				spans[n - 1].count += hi - lo + 1;
+			/* Reading a few unneeded slots costs less than another
+			 * system call. */
+			if (n && first - (spans[n - 1].first + spans[n - 1].count) <=
+					 SPAN_GAP_SLOTS)
+				spans[n - 1].count = first + (hi - lo + 1) -
+						     spans[n - 1].first;
 			else
 				spans[n++] = (struct key_span){ first, hi - lo + 1 };
 		}

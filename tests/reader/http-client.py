@@ -15,7 +15,8 @@
                                           peak memory
   http-client.py concurrent HOST PORT N   N scrapes started at once: how many
                                           got 200 (all bodies alike) or 503,
-                                          and the slowest one's seconds
+                                          and the slowest one's seconds (up
+                                          to 120 s, then it counts as failed)
   http-client.py cap HOST PORT HOLD       HOLD clients that read their answer
                                           slowly, then one more request: its
                                           status line, then whether the held
@@ -122,11 +123,11 @@ def rss_kib(pid):
     return -1
 
 
-def get(host, port, source=None, rcvbuf=None):
+def get(host, port, source=None, rcvbuf=None, timeout=30):
     """A GET /metrics on a new connection (from SOURCE, with a receive
     buffer of RCVBUF bytes); returns the socket, the request sent."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(30)
+    s.settimeout(timeout)
     if rcvbuf:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     if source:
@@ -162,7 +163,10 @@ def cmd_concurrent(host, port, n):
     def one(i):
         barrier.wait()
         started = time.monotonic()
-        status, body = answer(get(host, port))
+        try:
+            status, body = answer(get(host, port, timeout=120))
+        except OSError:  # reset, timed out: counted as neither 200 nor 503
+            status, body = 0, b""
         results[i] = (status, body, time.monotonic() - started)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
