@@ -654,35 +654,68 @@ static void names_merge_duplicates(struct iface_snapshot *s)
 	free(ids);
 }
 
-/*
- * Whether the interface the loader attached to still exists, and its XDP
- * hook still holds a program: deleting an interface takes its attachments
- * with it while the pins stay. Only what an unprivileged process may ask
- * is asked (tc hooks need CAP_NET_ADMIN to list); when the reader cannot
- * look (no sockets, as under the shipped systemd units) or the loader
- * recorded no ifindex, the loader's word stands.
- */
-static void iface_check_attached(struct iface_snapshot *s)
+/* What the reader can see of an interface in its own network namespace. */
+enum iface_presence {
+	PRESENCE_UNKNOWN, /* cannot look, or its index names another device:
+			   * renamed, or the reader is in another namespace */
+	PRESENCE_HERE,    /* its index names it: this is its namespace */
+	PRESENCE_ABSENT,  /* no device has its index */
+};
+
+static enum iface_presence iface_presence(const struct texporter_meta *m)
 {
-	const struct texporter_meta *m = &s->meta;
-	LIBBPF_OPTS(bpf_xdp_query_opts, xdp);
 	char name[IF_NAMESIZE];
 
-	s->ingress_live = s->egress_live = true;
 	if (!m->ifindex)
-		return;
-	if (!if_indextoname(m->ifindex, name)) {
-		if (errno == ENXIO || errno == ENODEV) {
-			log_debug("%s: interface index %u is gone", s->dir,
-				  m->ifindex);
-			s->ingress_live = s->egress_live = false;
-		}
-		return;
+		return PRESENCE_UNKNOWN; /* the loader recorded none */
+	if (!if_indextoname(m->ifindex, name))
+		return errno == ENXIO || errno == ENODEV ? PRESENCE_ABSENT
+							 : PRESENCE_UNKNOWN;
+	return !m->ifname[0] || !strncmp(name, m->ifname, sizeof(m->ifname))
+		       ? PRESENCE_HERE
+		       : PRESENCE_UNKNOWN;
+}
+
+/*
+ * Whether each interface the loader attached to still exists, and its XDP
+ * hook still holds a program: deleting an interface takes its attachments
+ * with it while the pins stay. An index is only meaningful in the network
+ * namespace the loader used, so a missing index counts as "gone" only when
+ * another loaded interface shows that the reader is in that namespace.
+ * Only what an unprivileged process may ask is asked (listing tc hooks
+ * needs CAP_NET_ADMIN); where the reader cannot look (no sockets, as under
+ * the shipped systemd units), the loader's word stands.
+ */
+static void snapshot_check_attached(struct pins_snapshot *snap)
+{
+	enum iface_presence *seen = calloc(snap->count ? snap->count : 1,
+					   sizeof(*seen));
+	bool here = false;
+
+	for (size_t i = 0; i < snap->count; i++) {
+		struct iface_snapshot *s = &snap->ifaces[i];
+		const struct texporter_meta *m = &s->meta;
+		LIBBPF_OPTS(bpf_xdp_query_opts, xdp);
+		enum iface_presence p = s->up ? iface_presence(m) : PRESENCE_UNKNOWN;
+
+		s->ingress_live = s->egress_live = true;
+		here |= p == PRESENCE_HERE;
+		if (seen)
+			seen[i] = p;
+		if (p == PRESENCE_HERE &&
+		    (m->ingress == TEXPORTER_ATTACH_XDP_NATIVE ||
+		     m->ingress == TEXPORTER_ATTACH_XDP_GENERIC) &&
+		    bpf_xdp_query((int)m->ifindex, 0, &xdp) == 0)
+			s->ingress_live = xdp.attach_mode != XDP_ATTACHED_NONE;
 	}
-	if ((m->ingress == TEXPORTER_ATTACH_XDP_NATIVE ||
-	     m->ingress == TEXPORTER_ATTACH_XDP_GENERIC) &&
-	    bpf_xdp_query((int)m->ifindex, 0, &xdp) == 0)
-		s->ingress_live = xdp.attach_mode != XDP_ATTACHED_NONE;
+	for (size_t i = 0; seen && here && i < snap->count; i++)
+		if (seen[i] == PRESENCE_ABSENT) {
+			log_debug("%s: interface index %u is gone", snap->ifaces[i].dir,
+				  snap->ifaces[i].meta.ifindex);
+			snap->ifaces[i].ingress_live = false;
+			snap->ifaces[i].egress_live = false;
+		}
+	free(seen);
 }
 
 /* Slots whose source and destination are named and that have counted. */
@@ -720,7 +753,6 @@ static void iface_finish(struct iface_snapshot *s)
 	} else {
 		snprintf(s->label, sizeof(s->label), "%s", s->dir);
 	}
-	iface_check_attached(s);
 }
 
 static enum read_result iface_read(const char *root, struct iface_snapshot *s,
@@ -964,6 +996,7 @@ int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	}
 	wait_for_loader(root, snap, busy, listed != NULL, err, errlen);
 	snapshot_compact(snap);
+	snapshot_check_attached(snap);
 	rc = snapshot_check_any_up(snap, err, errlen);
 out:
 	iface_list_free(listed, listed ? n : 0);

@@ -628,13 +628,15 @@ texporter_captured_packets_total{iface="eth0",family="ipv4",src="other",dst="oth
 }
 
 @test "attach info turns 0 when the interface is deleted, or its XDP hook is empty" {
-	# In a network namespace of its own: a veth pair whose ifindex the
-	# fixture records as the loader would.
+	# In a network namespace of its own: two veth pairs, whose ifindex the
+	# fixture records as the loader would; txr2 stays.
 	run unshare --net bash -c '
 		ip link add txr0 type veth peer name txr1 || exit 1
+		ip link add txr2 type veth peer name txr3 || exit 1
 		index() { ip -o link show "$1" | cut -d: -f1; }
 		printf "iface txr0\nmeta ifname=txr0 ifindex=%s ingress=3 egress=3\nname 0 other\n" "$(index txr0)" | "$0" "$1"
 		printf "iface txr1\nmeta ifname=txr1 ifindex=%s ingress=1 egress=3\nname 0 other\n" "$(index txr1)" | "$0" "$1"
+		printf "iface txr2\nmeta ifname=txr2 ifindex=%s ingress=3 egress=3\nname 0 other\n" "$(index txr2)" | "$0" "$1"
 		"$2" --pin-root "$1" | grep "^texporter_attach_info"
 		ip link del txr0 # takes txr1 with it
 		"$2" --pin-root "$1" | grep "^texporter_attach_info"' "$FIXTURE" "$PINS" "$READER"
@@ -643,10 +645,24 @@ texporter_captured_packets_total{iface="eth0",family="ipv4",src="other",dst="oth
 texporter_attach_info{iface="txr0",direction="ingress",hook="tc",mode="tcx"} 1
 texporter_attach_info{iface="txr1",direction="egress",hook="tc",mode="tcx"} 1
 texporter_attach_info{iface="txr1",direction="ingress",hook="xdp",mode="native"} 0
+texporter_attach_info{iface="txr2",direction="egress",hook="tc",mode="tcx"} 1
+texporter_attach_info{iface="txr2",direction="ingress",hook="tc",mode="tcx"} 1
 texporter_attach_info{iface="txr0",direction="egress",hook="tc",mode="tcx"} 0
 texporter_attach_info{iface="txr0",direction="ingress",hook="tc",mode="tcx"} 0
 texporter_attach_info{iface="txr1",direction="egress",hook="tc",mode="tcx"} 0
-texporter_attach_info{iface="txr1",direction="ingress",hook="xdp",mode="native"} 0'
+texporter_attach_info{iface="txr1",direction="ingress",hook="xdp",mode="native"} 0
+texporter_attach_info{iface="txr2",direction="egress",hook="tc",mode="tcx"} 1
+texporter_attach_info{iface="txr2",direction="ingress",hook="tc",mode="tcx"} 1'
+}
+
+@test "attach info keeps the loader's word when the reader is in another network namespace" {
+	run unshare --net bash -c '
+		ip link add txr0 type veth peer name txr1 || exit 1
+		printf "iface txr0\nmeta ifname=txr0 ifindex=%s ingress=1 egress=3\nname 0 other\n" "$(ip -o link show txr0 | cut -d: -f1)" | "$0" "$1"
+		unshare --net "$2" --pin-root "$1" | grep "^texporter_attach_info"' "$FIXTURE" "$PINS" "$READER"
+	assert_success
+	assert_output 'texporter_attach_info{iface="txr0",direction="egress",hook="tc",mode="tcx"} 1
+texporter_attach_info{iface="txr0",direction="ingress",hook="xdp",mode="native"} 1'
 }
 
 # ---- consistency with a loader at work (meta.seq)
