@@ -6,6 +6,13 @@
  * snapshot is: wait for an even seq, read everything, re-read seq, and
  * start over if it moved. Pins are opened afresh for every attempt because
  * the loader may replace some (counters, when it grows them).
+ *
+ * What must stay true: one interface never fails the others. One that
+ * cannot be read is kept in the snapshot with up false, a reason label and
+ * the message (logged once per scrape); interfaces with an odd seq share
+ * one wait budget per scrape; the scrape fails only when none is readable.
+ * Only counter rows of named ids are read, sums saturate, and no two ids
+ * leave here with one name.
  */
 #include "reader.h"
 
