@@ -132,3 +132,18 @@ int cli_check_ifname(const char *flag, const char *name)
 	return cli_bad_value(flag, name, "not an interface name (1-%d bytes, no '/')",
 			     IF_NAMESIZE - 1);
 }
+
+int cli_parse_uint(const char *flag, const char *value, unsigned max, unsigned *out)
+{
+	unsigned long long v = 0;
+
+	for (const char *p = value; *p; p++) {
+		if (*p < '0' || *p > '9' || p - value > 9)
+			return cli_bad_value(flag, value, "use a whole number from 0 to %u", max);
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (!*value || v > max)
+		return cli_bad_value(flag, value, "use a whole number from 0 to %u", max);
+	*out = (unsigned)v;
+	return 0;
+}

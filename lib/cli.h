@@ -45,6 +45,10 @@ int cli_getopt_error(int opt, char *const argv[]);
  * error that lists the choices. */
 int cli_choice(const char *flag, const char *value, const char *const *choices);
 
+/* VALUE as a decimal number 0..MAX into *OUT: 0, or EXIT_USAGE after a
+ * bad-value error. */
+int cli_parse_uint(const char *flag, const char *value, unsigned max, unsigned *out);
+
 /* The log level VALUE names, or -1 after a bad-value error. */
 int cli_log_level(const char *flag, const char *value);
 

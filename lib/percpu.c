@@ -14,11 +14,14 @@ int percpu_ncpus(void)
 	return n > 0 ? n : 1;
 }
 
-void percpu_sum(const __u64 *values, int ncpus, size_t fields, __u64 *sum)
+bool percpu_sum(const __u64 *values, int ncpus, size_t fields, __u64 *sum)
 {
+	bool saturated = false;
+
 	for (int c = 0; c < ncpus; c++)
 		for (size_t f = 0; f < fields; f++)
-			sum[f] += values[(size_t)c * fields + f];
+			sum[f] = u64_add_sat(sum[f], values[(size_t)c * fields + f], &saturated);
+	return saturated;
 }
 
 int percpu_lookup_sum(int fd, __u32 key, __u64 *sum, size_t fields)

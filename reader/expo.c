@@ -59,17 +59,6 @@ static size_t name_len(const struct texporter_name *n)
 	return strnlen(n->name, TEXPORTER_NAME_LEN - 1);
 }
 
-static int cmp_id_by_name(const void *a, const void *b, void *arg)
-{
-	const struct texporter_name *names = arg;
-	const struct texporter_name *x = &names[*(const __u32 *)a];
-	const struct texporter_name *y = &names[*(const __u32 *)b];
-	size_t lx = name_len(x), ly = name_len(y);
-	int c = memcmp(x->name, y->name, lx < ly ? lx : ly);
-
-	return c ? c : (lx > ly) - (lx < ly);
-}
-
 static int view_prepare(struct iface_view *v, const struct iface_snapshot *s,
 			struct buf *arena)
 {
@@ -96,7 +85,7 @@ static int view_prepare(struct iface_view *v, const struct iface_snapshot *s,
 		buf_add_label_value(arena, s->names[id].name, len);
 		v->esc_len[id] = (__u32)(arena->len - v->esc_off[id]);
 	}
-	qsort_r(v->ids, v->n_ids, sizeof(*v->ids), cmp_id_by_name,
+	qsort_r(v->ids, v->n_ids, sizeof(*v->ids), names_cmp_ids,
 		(void *)s->names);
 
 	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
@@ -159,7 +148,8 @@ static void sample_iface(struct render *r, const char *name,
 static void family_attach_info(struct render *r)
 {
 	family_header(r, "texporter_attach_info", "gauge",
-		      "How texporter is attached to an interface, per direction.");
+		      "How texporter is attached to an interface, per direction; "
+		      "0 when the interface or its program is gone.");
 	for (size_t i = 0; i < r->n_views; i++) {
 		const struct iface_view *v = &r->views[i];
 		/* "egress" sorts before "ingress". */
@@ -170,6 +160,9 @@ static void family_attach_info(struct render *r)
 			{ "egress", v->snap->meta.egress },
 			{ "ingress", v->snap->meta.ingress },
 		};
+
+		const bool live[] = { v->snap->egress_live,
+				      v->snap->ingress_live };
 
 		for (size_t d = 0; d < 2; d++) {
 			char extra[96];
@@ -186,7 +179,9 @@ static void family_attach_info(struct render *r)
 				 ",direction=\"%s\",hook=\"%s\",mode=\"%s\"",
 				 dirs[d].name, attach_labels[how].hook,
 				 attach_labels[how].mode);
-			sample_iface(r, "texporter_attach_info", v, extra, 1);
+			/* 0 once the interface (and its attachment) is gone. */
+			sample_iface(r, "texporter_attach_info", v, extra,
+				     live[d]);
 		}
 	}
 }
@@ -409,6 +404,56 @@ static void family_scrape_duration(struct render *r, int64_t started_ns)
 	buf_printf(r->out, "texporter_scrape_duration_seconds %.6f\n", seconds);
 }
 
+/* name{iface="DIR"EXTRA} VALUE for an interface without a view. */
+static void sample_dir(struct render *r, const char *name,
+		       const struct iface_snapshot *s, const char *extra,
+		       uint64_t value)
+{
+	buf_add_str(r->out, name);
+	buf_add_str(r->out, "{iface=\"");
+	buf_add_label_value(r->out, s->label, strlen(s->label));
+	buf_add(r->out, "\"", 1);
+	buf_add_str(r->out, extra);
+	buf_add_str(r->out, "} ");
+	buf_add_u64(r->out, value);
+	buf_add(r->out, "\n", 1);
+}
+
+/* Why an interface is left out: one sample per interface that is down. */
+static void family_read_error_info(struct render *r,
+				   const struct pins_snapshot *snap)
+{
+	size_t down = 0;
+
+	for (size_t i = 0; i < snap->count; i++)
+		down += !snap->ifaces[i].up;
+	if (!down)
+		return;
+	family_header(r, "texporter_read_error_info", "gauge",
+		      "Why the pins of an interface could not be read in this "
+		      "scrape (texporter_up 0): access, missing, layout, "
+		      "changing, unstable or error.");
+	for (size_t i = 0; i < snap->count; i++) {
+		const struct iface_snapshot *s = &snap->ifaces[i];
+		char extra[64];
+
+		if (s->up)
+			continue;
+		snprintf(extra, sizeof(extra), ",reason=\"%s\"", s->down_reason);
+		sample_dir(r, "texporter_read_error_info", s, extra, 1);
+	}
+}
+
+static void family_up(struct render *r, const struct pins_snapshot *snap)
+{
+	family_header(r, "texporter_up", "gauge",
+		      "1 if the pins of the interface were read in this scrape, "
+		      "0 if not (texporter_read_error_info says why).");
+	for (size_t i = 0; i < snap->count; i++)
+		sample_dir(r, "texporter_up", &snap->ifaces[i], "",
+			   snap->ifaces[i].up);
+}
+
 static size_t estimate_size(const struct render *r)
 {
 	size_t bytes = 64 * 1024;
@@ -435,9 +480,12 @@ void expo_render(const struct pins_snapshot *snap, enum expo_format format,
 		out->failed = true;
 		return;
 	}
+	/* Interfaces that could not be read are in texporter_up only. */
 	for (size_t i = 0; i < snap->count; i++) {
-		r.n_views++;
-		if (view_prepare(&r.views[i], &snap->ifaces[i], &r.arena)) {
+		if (!snap->ifaces[i].up)
+			continue;
+		if (view_prepare(&r.views[r.n_views++], &snap->ifaces[i],
+				 &r.arena)) {
 			out->failed = true;
 			goto out;
 		}
@@ -452,7 +500,8 @@ void expo_render(const struct pins_snapshot *snap, enum expo_format format,
 			 "Slots in the counters map: 2 families x capacity x "
 			 "capacity.", VALUE_COUNTER_SLOTS);
 	family_per_iface(&r, "texporter_counters_slots_used", "gauge",
-			 "Counter slots that have counted at least one packet.",
+			 "Counter slots of named ranges that have counted at least "
+			 "one packet.",
 			 VALUE_COUNTER_SLOTS_USED);
 	family_dataplane_errors(&r);
 	family_dataplane_info(&r);
@@ -468,6 +517,7 @@ void expo_render(const struct pins_snapshot *snap, enum expo_format format,
 	family_per_iface(&r, "texporter_ranges", "gauge",
 			 "Named ranges in use, the unmatched range included.",
 			 VALUE_RANGES);
+	family_read_error_info(&r, snap);
 	family_per_iface(&r, "texporter_reloads_total", "counter",
 			 "Reloads that changed something.", VALUE_RELOADS);
 
@@ -480,6 +530,7 @@ void expo_render(const struct pins_snapshot *snap, enum expo_format format,
 	buf_add(out, tail.data, tail.len);
 	if (tail.failed)
 		out->failed = true;
+	family_up(&r, snap);
 	if (format == EXPO_OPENMETRICS)
 		buf_add_str(out, "# EOF\n");
 out:

@@ -443,24 +443,26 @@ static void respond_metrics(const struct http_request *req,
 			    struct http_response *resp)
 {
 	char err[ERR_LEN];
-	struct buf packed = { 0 };
 	enum expo_format format = req->openmetrics ? EXPO_OPENMETRICS : EXPO_TEXT;
+	unsigned max = serve_limits.max_requests;
 	bool gzipped = false;
 
-	if (scrape(cfg, format, &resp->body, err, sizeof(err))) {
+	if (max && exposition_in_flight() >= max) {
+		snprintf(err, sizeof(err),
+			 "Limit of concurrent requests reached (%u), try again "
+			 "later.", max);
+		log_debug("%s", err);
 		http_respond_error(503, err, resp);
 		return;
 	}
-	if (req->gzip) {
-		gzipped = gzip_compress(&resp->body, &packed) == 0;
-		if (gzipped) {
-			buf_free(&resp->body);
-			resp->body = packed;
-		} else {
-			log_warn("gzip failed; answering uncompressed");
-			buf_free(&packed);
-		}
+	resp->shared = exposition_get(cfg, format, req->gzip, &gzipped, err,
+				      sizeof(err));
+	if (!resp->shared) {
+		http_respond_error(503, err, resp);
+		return;
 	}
+	/* A view: the buffer is the render's, shared with other responses. */
+	resp->body = *exposition_buf(resp->shared);
 	set_head(resp, 200, req->openmetrics ? TYPE_OPENMETRICS : TYPE_TEXT,
 		 gzipped ? "Content-Encoding: gzip\r\n"
 			   "Vary: Accept, Accept-Encoding\r\n"
@@ -490,5 +492,11 @@ void http_respond(const struct http_request *req,
 
 void http_response_free(struct http_response *resp)
 {
+	if (resp->shared) {
+		exposition_put(resp->shared);
+		resp->shared = NULL;
+		resp->body = (struct buf){ 0 };
+		return;
+	}
 	buf_free(&resp->body);
 }

@@ -48,6 +48,8 @@ enum long_only {
 	OPT_WEB_LISTEN,
 	OPT_WEB_TELEMETRY,
 	OPT_WEB_SYSTEMD,
+	OPT_MAX_REQUESTS,
+	OPT_MAX_PER_SOURCE,
 };
 
 static const struct option long_options[] = {
@@ -61,6 +63,9 @@ static const struct option long_options[] = {
 	{ "web.listen-address", required_argument, NULL, OPT_WEB_LISTEN },
 	{ "web.telemetry-path", required_argument, NULL, OPT_WEB_TELEMETRY },
 	{ "web.systemd-socket", no_argument, NULL, OPT_WEB_SYSTEMD },
+	{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+	{ "web.max-connections-per-source", required_argument, NULL,
+	  OPT_MAX_PER_SOURCE },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -94,6 +99,12 @@ static void usage(FILE *out)
 "      --web.config.file FILE  TLS, client certificates, basic auth and\n"
 "                            headers, in exporter-toolkit's web config\n"
 "                            format; read again for each connection\n"
+"      --web.max-requests N  answer at most N /metrics requests at once in\n"
+"                            --listen mode, 503 beyond (default 40; 0: no\n"
+"                            limit); requests within 0.5 s share one scrape\n"
+"      --web.max-connections-per-source N  close connections beyond N open\n"
+"                            ones from one client address (default 64; 0:\n"
+"                            no limit)\n"
 "\n"
 "Selection:\n"
 "      --pin-root DIR        where texporter-load pinned the maps\n"
@@ -238,6 +249,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (!*arg)
 				return cli_usage_error("--textfile needs a value");
 			o->textfile = arg;
+			break;
+		case OPT_MAX_REQUESTS:
+			if (cli_parse_uint("--web.max-requests", arg, 1000000,
+					   &serve_limits.max_requests))
+				return EXIT_USAGE;
+			break;
+		case OPT_MAX_PER_SOURCE:
+			if (cli_parse_uint("--web.max-connections-per-source",
+					   arg, 1000000,
+					   &serve_limits.max_per_source))
+				return EXIT_USAGE;
 			break;
 		case 'l':
 			o->log_level = cli_log_level("--log-level", arg);

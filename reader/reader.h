@@ -73,15 +73,26 @@ int64_t now_ms(void);
 int64_t now_ns(void);
 
 /* ---- snapshot.c: walk the pin root, open pins read-only, read a consistent
- * snapshot of each interface (meta.seq is a seqlock written by the loader) */
+ * snapshot of each interface (meta.seq is a seqlock written by the loader).
+ * One interface that cannot be read is left out of the scrape, with the
+ * reason; the others are served. */
 
 struct iface_snapshot {
 	char dir[256];   /* directory name under the pin root */
-	char label[256]; /* iface label: meta.ifname, or dir if that is empty */
+	char label[256]; /* iface label: meta.ifname, or dir if that is empty
+			  * or the interface could not be read */
+	bool up;         /* its pins were read; else down_reason says why */
+	const char *down_reason; /* texporter_read_error_info reason label */
+	char *error;     /* the message that was logged, when down */
+	bool ingress_live, egress_live; /* the interface exists and the hook
+					 * shows a program (as far as an
+					 * unprivileged process can tell) */
+	bool saturated;  /* a sum reached 2^64-1 */
 	struct texporter_meta meta;
 	struct texporter_name *names;       /* meta.capacity entries */
 	struct texporter_counter *counters; /* texporter_counter_slots(capacity),
-					     * CPUs summed, carry added */
+					     * CPUs summed, carry added; only
+					     * rows of named ids are read */
 	uint64_t errors[TEXPORTER_ERR_COUNT];
 	uint64_t slots_used; /* counter slots with packets > 0 */
 };
@@ -101,10 +112,14 @@ struct scrape_config {
 				      * connection; NULL = plain HTTP */
 };
 
-/* Fills snap; on failure returns -1 with the reason (path, cause, fix) in err. */
+/* Fills snap. Interfaces that cannot be read are in it with up false. On
+ * failure (the pin root unreachable, or no interface readable at all)
+ * returns -1 with the reason (path, cause, fix) in err. */
 int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	      char *err, size_t errlen);
 void snapshot_free(struct pins_snapshot *snap);
+/* qsort_r order of ids by their name in the names array ARG, then by id. */
+int names_cmp_ids(const void *a, const void *b, void *arg);
 
 /* ---- expo.c: render the exposition */
 
@@ -129,6 +144,25 @@ int scrape(const struct scrape_config *cfg, enum expo_format format,
 
 /* Compresses in into out as one gzip member, in a single deflate pass. */
 int gzip_compress(const struct buf *in, struct buf *out);
+
+/* ---- cache.c: the exposition shared by concurrent HTTP requests */
+
+struct shared_body;
+
+/* A reference to the render of FORMAT (gzip-compressed when GZIP and
+ * that works: *GZIPPED says), made by this call or shared with requests
+ * of the last moments. NULL with the reason in ERR if the scrape failed. */
+struct shared_body *exposition_get(const struct scrape_config *cfg,
+				   enum expo_format format, bool gzip,
+				   bool *gzipped, char *err, size_t errlen);
+const struct buf *exposition_buf(const struct shared_body *b);
+void exposition_put(struct shared_body *b);
+/* Responses that hold a render now (the concurrent scrapes). */
+unsigned exposition_in_flight(void);
+/* Lets go of renders that are too old to share (all, at INT64_MAX). */
+void exposition_expire(int64_t now);
+/* When exposition_expire() next has something to do (INT64_MAX: never). */
+int64_t exposition_next_expiry(void);
 
 /* ---- http.c: parse one request with hard limits, build its response */
 
@@ -159,7 +193,8 @@ struct http_response {
 	int status;
 	char head[512 + WEBCONFIG_MAX_HEADER_BYTES];
 	size_t head_len;
-	struct buf body;
+	struct buf body; /* a view of *shared's buffer when shared is set */
+	struct shared_body *shared;
 	bool send_body; /* false for HEAD */
 };
 
@@ -218,6 +253,16 @@ void sockaddr_describe(const void *ss, char *out, size_t len);
 bool errno_is_transient(void);
 
 /* ---- serve.c */
+
+/* Limits of the --listen server (flags of the same names). */
+struct serve_limits {
+	unsigned max_requests;   /* --web.max-requests: concurrent /metrics
+				  * answers; more get 503; 0 = no limit */
+	unsigned max_per_source; /* --web.max-connections-per-source: open
+				  * connections from one address; 0 = none */
+};
+
+extern struct serve_limits serve_limits;
 
 /* One request on stdin/stdout (inetd nowait, systemd Accept=yes). */
 int serve_inetd(const struct scrape_config *cfg);

@@ -3,8 +3,14 @@
  * Serving HTTP: one request on stdin/stdout (inetd nowait, systemd
  * Accept=yes), or a foreground server: one process, no threads, one
  * ppoll() over the listeners and every connection, each connection with
- * its own deadline (conn.c), a fixed cap on connections, clean exit on
- * SIGTERM/SIGINT.
+ * its own deadline (conn.c), clean exit on SIGTERM/SIGINT.
+ *
+ * The server's limits: MAX_CONNS connections at once (when full, the
+ * longest-waiting connection that has not sent its request yet makes room
+ * for a new one, so idle and slowloris clients cannot lock Prometheus
+ * out); --web.max-connections-per-source per client address (more are
+ * closed at once); --web.max-requests concurrent /metrics answers (more
+ * get 503, http.c). Concurrent scrapes share one render (cache.c).
  */
 #include "reader.h"
 
@@ -13,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -26,9 +33,19 @@
 #define DEFAULT_PORT "2112"
 #define MAX_LISTENERS 8
 /* 200 slow clients and a scrape must fit; each costs ~8.5 KiB while it
- * sends its request, and its response while it reads. */
+ * sends its request, and a reference to the shared render while it reads. */
 #define MAX_CONNS 512
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE and the like */
+/* Buffers this large get their own mapping, returned to the system when
+ * freed: glibc's default threshold rises with every such free, after
+ * which big renders would stay in the heap. */
+#define MMAP_THRESHOLD_BYTES (256 * 1024)
+
+struct serve_limits serve_limits = {
+	.max_requests = 40, /* node_exporter's --web.max-requests default */
+	/* Above max_requests: one Prometheus may scrape that often at once. */
+	.max_per_source = 64,
+};
 
 static volatile sig_atomic_t stop_signal;
 
@@ -87,6 +104,7 @@ int serve_inetd(const struct scrape_config *cfg)
 				     : EXIT_OK;
 	conn_release(c);
 	free(c);
+	exposition_expire(INT64_MAX);
 	return rc;
 }
 
@@ -277,11 +295,77 @@ static void stop_signals_catch(sigset_t *saved)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void accept_all(int lfd, struct conn **conns, size_t *n_conns,
-		       int64_t now, int64_t *paused_until)
+/* The open connections of the server, and the client address of each
+ * (IPv4 as IPv4-mapped IPv6), for the per-source limit. */
+struct conn_table {
+	struct conn *conns[MAX_CONNS];
+	struct in6_addr source[MAX_CONNS];
+	size_t n;
+};
+
+static struct in6_addr source_of(const struct sockaddr_storage *ss)
 {
-	while (*n_conns < MAX_CONNS) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct in6_addr a = IN6ADDR_ANY_INIT;
+
+	if (ss->ss_family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+	} else if (ss->ss_family == AF_INET) {
+		a.s6_addr[10] = a.s6_addr[11] = 0xff;
+		memcpy(&a.s6_addr[12],
+		       &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	}
+	return a;
+}
+
+static size_t connections_from(const struct conn_table *t,
+			       const struct in6_addr *a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += !memcmp(&t->source[i], a, sizeof(*a));
+	return n;
+}
+
+static void conn_close(struct conn *c)
+{
+	close(c->in_fd);
+	conn_release(c);
+	free(c);
+}
+
+/* Table full: closes the connection that has waited longest for its
+ * request (an idle or slowloris client); false if every one is busy
+ * being answered. */
+static bool evict_idle(struct conn_table *t)
+{
+	size_t oldest = t->n;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->conns[i]->state == CONN_READING &&
+		    (oldest == t->n ||
+		     t->conns[i]->deadline_ms < t->conns[oldest]->deadline_ms))
+			oldest = i;
+	if (oldest == t->n)
+		return false;
+	log_debug("%s: closed to make room for a new connection",
+		  t->conns[oldest]->peer);
+	conn_close(t->conns[oldest]);
+	t->n--;
+	t->conns[oldest] = t->conns[t->n];
+	t->source[oldest] = t->source[t->n];
+	return true;
+}
+
+static void accept_all(int lfd, struct conn_table *t, int64_t now,
+		       int64_t *paused_until)
+{
+	while (t->n < MAX_CONNS || evict_idle(t)) {
+		struct sockaddr_storage ss = { 0 };
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct in6_addr source;
 		struct conn *c;
 
 		if (fd < 0) {
@@ -294,6 +378,17 @@ static void accept_all(int lfd, struct conn **conns, size_t *n_conns,
 			}
 			return;
 		}
+		source = source_of(&ss);
+		if (serve_limits.max_per_source &&
+		    connections_from(t, &source) >= serve_limits.max_per_source) {
+			char peer[64];
+
+			sockaddr_describe(&ss, peer, sizeof(peer));
+			log_debug("%s: over %u connections from one address, "
+				  "closed", peer, serve_limits.max_per_source);
+			close(fd);
+			continue;
+		}
 		c = malloc(sizeof(*c));
 		if (!c) {
 			log_warn("out of memory for a connection");
@@ -302,30 +397,36 @@ static void accept_all(int lfd, struct conn **conns, size_t *n_conns,
 			return;
 		}
 		conn_init(c, fd, fd, now);
-		conns[(*n_conns)++] = c;
+		t->source[t->n] = source;
+		t->conns[t->n++] = c;
 	}
 }
 
-static void conn_close(struct conn *c)
+/* Whether a new connection can be taken: a free slot, or one to evict. */
+static bool table_has_room(const struct conn_table *t)
 {
-	close(c->in_fd);
-	conn_release(c);
-	free(c);
+	if (t->n < MAX_CONNS)
+		return true;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->conns[i]->state == CONN_READING)
+			return true;
+	return false;
 }
 
 static int serve_loop(const int *listeners, size_t n_listeners,
 		      const struct scrape_config *cfg)
 {
-	static struct conn *conns[MAX_CONNS];
+	static struct conn_table table;
 	static struct pollfd pfd[MAX_LISTENERS + MAX_CONNS];
-	size_t n_conns = 0;
+	struct conn_table *t = &table;
 	int64_t paused_until = 0;
 	sigset_t saved;
 
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
 	stop_signals_catch(&saved);
 	while (!stop_signal) {
-		int64_t now = now_ms(), next = INT64_MAX;
-		bool accepting = n_conns < MAX_CONNS && now >= paused_until;
+		int64_t now = now_ms(), next = exposition_next_expiry();
+		bool accepting = now >= paused_until && table_has_room(t);
 		struct timespec ts, *tsp = NULL;
 		size_t np = 0, kept = 0;
 		int n;
@@ -333,13 +434,13 @@ static int serve_loop(const int *listeners, size_t n_listeners,
 		for (size_t i = 0; i < n_listeners; i++)
 			pfd[np++] = (struct pollfd){ listeners[i],
 						     accepting ? POLLIN : 0, 0 };
-		for (size_t i = 0; i < n_conns; i++) {
-			pfd[np].fd = conn_poll_fd(conns[i], &pfd[np].events);
+		for (size_t i = 0; i < t->n; i++) {
+			pfd[np].fd = conn_poll_fd(t->conns[i], &pfd[np].events);
 			pfd[np++].revents = 0;
-			if (conns[i]->deadline_ms < next)
-				next = conns[i]->deadline_ms;
+			if (t->conns[i]->deadline_ms < next)
+				next = t->conns[i]->deadline_ms;
 		}
-		if (!accepting && paused_until > now && paused_until < next)
+		if (paused_until > now && paused_until < next)
 			next = paused_until;
 		if (next != INT64_MAX) {
 			int64_t wait = next > now ? next - now : 0;
@@ -356,23 +457,28 @@ static int serve_loop(const int *listeners, size_t n_listeners,
 			break;
 		}
 		now = now_ms();
-		for (size_t i = 0; i < n_conns; i++) {
-			conn_step(conns[i], pfd[n_listeners + i].revents, now, cfg);
-			if (conns[i]->state == CONN_DONE)
-				conn_close(conns[i]);
-			else
-				conns[kept++] = conns[i];
+		for (size_t i = 0; i < t->n; i++) {
+			conn_step(t->conns[i], pfd[n_listeners + i].revents, now,
+				  cfg);
+			if (t->conns[i]->state == CONN_DONE) {
+				conn_close(t->conns[i]);
+			} else {
+				t->source[kept] = t->source[i];
+				t->conns[kept++] = t->conns[i];
+			}
 		}
-		n_conns = kept;
+		t->n = kept;
+		exposition_expire(now_ms());
 		for (size_t i = 0; i < n_listeners; i++)
 			if (pfd[i].revents & POLLIN)
-				accept_all(listeners[i], conns, &n_conns, now,
-					   &paused_until);
+				accept_all(listeners[i], t, now, &paused_until);
 	}
 	if (stop_signal)
 		log_info("stopping on %s", strsignal(stop_signal));
-	for (size_t i = 0; i < n_conns; i++)
-		conn_close(conns[i]);
+	for (size_t i = 0; i < t->n; i++)
+		conn_close(t->conns[i]);
+	t->n = 0;
+	exposition_expire(INT64_MAX);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return stop_signal ? EXIT_OK : EXIT_RUNTIME;
 }

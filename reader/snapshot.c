@@ -6,6 +6,13 @@
  * snapshot is: wait for an even seq, read everything, re-read seq, and
  * start over if it moved. Pins are opened afresh for every attempt because
  * the loader may replace some (counters, when it grows them).
+ *
+ * What must stay true: one interface never fails the others. One that
+ * cannot be read is kept in the snapshot with up false, a reason label and
+ * the message (logged once per scrape); interfaces with an odd seq share
+ * one wait budget per scrape; the scrape fails only when none is readable.
+ * Only counter rows of named ids are read, sums saturate, and no two ids
+ * leave here with one name.
  */
 #include "reader.h"
 
@@ -18,6 +25,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/if_link.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -29,17 +38,30 @@
 #define ENOTSUPP 524 /* kernel-internal, but it reaches user space */
 #endif
 
-#define SEQ_WAIT_STEP_NS (2 * 1000 * 1000L) /* 2 ms */
-#define SEQ_WAIT_MAX_MS 2000
+#define SEQ_WAIT_STEP_NS (5 * 1000 * 1000L) /* 5 ms */
+/* One budget for the whole scrape: interfaces the loader is changing are
+ * re-checked together until it runs out, not one after the other. */
+#define SEQ_WAIT_BUDGET_MS 1000
 #define SNAPSHOT_ATTEMPTS 8
 #define CHUNK_BYTES (256 * 1024) /* values fetched per batch lookup */
+#define SPAN_GAP_SLOTS 16 /* unneeded slots read to save a batch lookup */
 
 enum read_result {
 	READ_OK,
 	READ_RETRY,  /* the loader changed the interface meanwhile */
+	READ_BUSY,   /* the loader is changing it now (odd seq, no magic) */
 	READ_GONE,   /* its meta pin vanished (detached meanwhile) */
-	READ_FAILED, /* err says why */
+	READ_FAILED, /* err and s->down_reason say why */
 };
+
+/* The reason label of an interface that could not be read; the set is
+ * documented in docs/prometheus.md. */
+static const char DOWN_ACCESS[] = "access";     /* permission denied */
+static const char DOWN_MISSING[] = "missing";   /* a pin is missing: half-built, not loaded */
+static const char DOWN_LAYOUT[] = "layout";     /* another layout version, or not texporter's */
+static const char DOWN_CHANGING[] = "changing"; /* meta.seq odd for the whole wait */
+static const char DOWN_UNSTABLE[] = "unstable"; /* changed during every attempt */
+static const char DOWN_ERROR[] = "error";       /* any other failure to read */
 
 /* Once the kernel refuses batch lookups, use per-key lookups for good. */
 static bool batch_unsupported;
@@ -161,6 +183,20 @@ static int map_check_layout(int fd, const char *dir, const char *pin,
 	return -1;
 }
 
+/* The reason label for a pin that could not be opened with errno E. */
+static const char *open_error_reason(int e)
+{
+	if (e == EACCES || e == EPERM)
+		return DOWN_ACCESS;
+	return e == ENOENT ? DOWN_MISSING : DOWN_ERROR;
+}
+
+/* Keys [first, first + count) of a map. */
+struct key_span {
+	__u32 first;
+	__u32 count;
+};
+
 typedef void (*chunk_sink)(struct iface_snapshot *s, const __u32 *keys,
 			   const char *values, __u32 n, __u32 limit);
 
@@ -187,7 +223,7 @@ static void sink_counters(struct iface_snapshot *s, const __u32 *keys,
 	for (__u32 i = 0; i < n; i++, v += (size_t)ncpu * 2) {
 		__u64 sum[2] = { 0, 0 }; /* bytes, packets */
 
-		percpu_sum(v, ncpu, 2, sum);
+		s->saturated |= percpu_sum(v, ncpu, 2, sum);
 		if (keys[i] < limit) {
 			s->counters[keys[i]].bytes = sum[0];
 			s->counters[keys[i]].packets = sum[1];
@@ -201,10 +237,12 @@ static void sink_carry(struct iface_snapshot *s, const __u32 *keys,
 	const struct texporter_counter *v = (const void *)values;
 
 	for (__u32 i = 0; i < n; i++) {
-		if (keys[i] < limit) {
-			s->counters[keys[i]].bytes += v[i].bytes;
-			s->counters[keys[i]].packets += v[i].packets;
-		}
+		struct texporter_counter *c = &s->counters[keys[i]];
+
+		if (keys[i] >= limit)
+			continue;
+		c->bytes = u64_add_sat(c->bytes, v[i].bytes, &s->saturated);
+		c->packets = u64_add_sat(c->packets, v[i].packets, &s->saturated);
 	}
 }
 
@@ -217,7 +255,7 @@ static void sink_errors(struct iface_snapshot *s, const __u32 *keys,
 	for (__u32 i = 0; i < n; i++, v += ncpu) {
 		__u64 sum = 0;
 
-		percpu_sum(v, ncpu, 1, &sum);
+		s->saturated |= percpu_sum(v, ncpu, 1, &sum);
 		if (keys[i] < limit)
 			s->errors[keys[i]] = sum;
 	}
@@ -228,27 +266,48 @@ static bool batch_refused(int e)
 	return e == EINVAL || e == ENOTSUPP || e == EOPNOTSUPP;
 }
 
+/* Fills keys and values with the N keys from span.first + done, one
+ * lookup each (kernels that refuse batch lookups). */
+static int map_read_keys(int fd, const char *dir, const char *pin,
+			 __u32 first, __u32 n, size_t elem_size, __u32 *keys,
+			 char *values, char *err, size_t errlen)
+{
+	for (__u32 i = 0; i < n; i++) {
+		keys[i] = first + i;
+		if (bpf_map_lookup_elem(fd, &keys[i], values + i * elem_size)) {
+			snprintf(err, errlen, "cannot read pin %s/%s key %u: %s",
+				 dir, pin, keys[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
- * Reads keys [0, count) of an array map and hands them to sink, chunk by
+ * Reads the keys of SPAN of an array map and hands them to sink, chunk by
  * chunk: one bpf_map_lookup_batch per chunk, or per-key lookups when the
  * kernel refuses batches. elem_size is what the kernel copies per key
- * (value size times possible CPUs for per-CPU maps).
+ * (value size times possible CPUs for per-CPU maps); sink drops keys at
+ * or above LIMIT.
  */
-static int map_read(int fd, const char *dir, const char *pin, __u32 count,
-		    size_t elem_size, chunk_sink sink, struct iface_snapshot *s,
-		    char *err, size_t errlen)
+static int map_read(int fd, const char *dir, const char *pin,
+		    struct key_span span, __u32 limit, size_t elem_size,
+		    chunk_sink sink, struct iface_snapshot *s, char *err,
+		    size_t errlen)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 chunk = (__u32)(CHUNK_BYTES / elem_size), done = 0, cursor = 0;
+	__u32 chunk = (__u32)(CHUNK_BYTES / elem_size), done = 0;
+	/* A batch starts after the key it is given. */
+	__u32 cursor = span.first ? span.first - 1 : 0;
 	__u32 *keys;
 	char *values;
 	int rc = -1;
 
 	if (chunk == 0)
 		chunk = 1;
-	if (chunk > count)
-		chunk = count;
-	if (count == 0)
+	if (chunk > span.count)
+		chunk = span.count;
+	if (span.count == 0)
 		return 0;
 	keys = malloc(chunk * sizeof(*keys));
 	values = malloc(chunk * elem_size);
@@ -256,13 +315,14 @@ static int map_read(int fd, const char *dir, const char *pin, __u32 count,
 		snprintf(err, errlen, "out of memory reading %s/%s", dir, pin);
 		goto out;
 	}
-	while (done < count) {
-		__u32 n = count - done < chunk ? count - done : chunk;
+	while (done < span.count) {
+		__u32 n = span.count - done < chunk ? span.count - done : chunk;
+		bool resume = span.first + done != 0;
 
 		if (!batch_unsupported) {
 			int e = 0;
 
-			if (bpf_map_lookup_batch(fd, done ? &cursor : NULL,
+			if (bpf_map_lookup_batch(fd, resume ? &cursor : NULL,
 						 &cursor, keys, values, &n,
 						 &opts))
 				e = errno;
@@ -280,28 +340,88 @@ static int map_read(int fd, const char *dir, const char *pin, __u32 count,
 			if (n == 0) {
 				snprintf(err, errlen,
 					 "cannot read pin %s/%s: it ended after "
-					 "%u of %u entries", dir, pin, done, count);
+					 "%u of %u entries", dir, pin,
+					 span.first + done, span.first + span.count);
 				goto out;
 			}
-		} else {
-			for (__u32 i = 0; i < n; i++) {
-				keys[i] = done + i;
-				if (bpf_map_lookup_elem(fd, &keys[i],
-							values + i * elem_size)) {
-					snprintf(err, errlen,
-						 "cannot read pin %s/%s key %u: %s",
-						 dir, pin, keys[i], strerror(errno));
-					goto out;
-				}
-			}
+		} else if (map_read_keys(fd, dir, pin, span.first + done, n,
+					 elem_size, keys, values, err, errlen)) {
+			goto out;
 		}
-		sink(s, keys, values, n, count);
+		sink(s, keys, values, n, limit);
 		done += n;
 	}
 	rc = 0;
 out:
 	free(keys);
 	free(values);
+	return rc;
+}
+
+/*
+ * The counter slots worth reading: those whose source and destination
+ * both have a name (series of unnamed ids are never exported). Per family
+ * and named source, the row from the lowest to the highest named
+ * destination; rows that touch, or nearly, are merged into one span, so a
+ * full table is still read in a few large batches. Returns the number of
+ * spans.
+ */
+static size_t counter_spans(const struct texporter_name *names, __u32 cap,
+			    struct key_span *spans)
+{
+	__u32 lo = cap, hi = 0;
+	size_t n = 0;
+
+	for (__u32 id = 0; id < cap; id++)
+		if (names[id].name[0]) {
+			lo = id < lo ? id : lo;
+			hi = id;
+		}
+	if (lo == cap)
+		return 0;
+	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		for (__u32 src = lo; src <= hi; src++) {
+			__u32 first = texporter_counter_index(cap, f, src, lo);
+
+			if (!names[src].name[0])
+				continue;
+			/* Reading a few unneeded slots costs less than another
+			 * system call. */
+			if (n && first - (spans[n - 1].first + spans[n - 1].count) <=
+					 SPAN_GAP_SLOTS)
+				spans[n - 1].count = first + (hi - lo + 1) -
+						     spans[n - 1].first;
+			else
+				spans[n++] = (struct key_span){ first, hi - lo + 1 };
+		}
+	return n;
+}
+
+/* Reads the counters (and carry, when pinned) of the named ids. */
+static int counters_read(const struct iface_pins *p, struct iface_snapshot *s,
+			 __u32 cap, char *err, size_t errlen)
+{
+	size_t ncpu = (size_t)percpu_ncpus(), n;
+	__u32 slots = texporter_counter_slots(cap);
+	struct key_span *spans = malloc(TEXPORTER_FAMILY_COUNT * cap *
+					sizeof(*spans));
+	int rc = 0;
+
+	if (!spans) {
+		snprintf(err, errlen, "out of memory for interface %s", s->dir);
+		return -1;
+	}
+	n = counter_spans(s->names, cap, spans);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = map_read(p->counters, s->dir, TEXPORTER_PIN_COUNTERS,
+			      spans[i], slots,
+			      ncpu * sizeof(struct texporter_counter),
+			      sink_counters, s, err, errlen);
+	for (size_t i = 0; i < n && !rc && p->carry >= 0; i++)
+		rc = map_read(p->carry, s->dir, TEXPORTER_PIN_CARRY, spans[i],
+			      slots, sizeof(struct texporter_counter),
+			      sink_carry, s, err, errlen);
+	free(spans);
 	return rc;
 }
 
@@ -312,34 +432,24 @@ static int meta_read(int fd, struct texporter_meta *meta)
 	return bpf_map_lookup_elem(fd, &key, meta) ? -1 : 0;
 }
 
-/* Reads meta until the loader is not in the middle of a change (even seq,
- * magic set), or until SEQ_WAIT_MAX_MS have passed: then it warns and
- * carries on with what is there. */
-static int meta_read_stable(int fd, const char *dir, struct texporter_meta *meta,
-			    bool *waited_out, char *err, size_t errlen)
+/* Whether the loader is in the middle of a change (odd seq), or of the
+ * first load (no magic yet): then err says so, for when the wait for it
+ * runs out. */
+static bool meta_busy(const char *dir, const struct texporter_meta *m,
+		      char *err, size_t errlen)
 {
-	int64_t deadline = now_ms() + SEQ_WAIT_MAX_MS;
-	const struct timespec step = { 0, SEQ_WAIT_STEP_NS };
-
-	for (;;) {
-		if (meta_read(fd, meta)) {
-			snprintf(err, errlen, "cannot read pin %s/%s: %s", dir,
-				 TEXPORTER_PIN_META, strerror(errno));
-			return -1;
-		}
-		if (!(meta->seq & 1) && meta->magic != 0)
-			return 0;
-		if (*waited_out)
-			return 0;
-		if (now_ms() >= deadline) {
-			log_warn("%s: the loader has been changing this interface "
-				 "for %d ms (meta seq %u); serving what is there",
-				 dir, SEQ_WAIT_MAX_MS, meta->seq);
-			*waited_out = true;
-			return 0;
-		}
-		nanosleep(&step, NULL);
-	}
+	if (m->magic == 0)
+		snprintf(err, errlen,
+			 "pin %s/%s is not initialised after %d ms: is "
+			 "texporter-load still running, or did it fail? Run it "
+			 "again", dir, TEXPORTER_PIN_META, SEQ_WAIT_BUDGET_MS);
+	else if (m->seq & 1)
+		snprintf(err, errlen,
+			 "%s: the loader has been changing this interface for "
+			 "%d ms (meta seq %u): is texporter-load still running? "
+			 "If not, run it again to complete the change",
+			 dir, SEQ_WAIT_BUDGET_MS, m->seq);
+	return m->magic == 0 || (m->seq & 1);
 }
 
 static int snapshot_meta_check(const char *dir, const struct texporter_meta *m,
@@ -372,94 +482,278 @@ static int iface_alloc(struct iface_snapshot *s, __u32 capacity)
 	return s->names && s->counters ? 0 : -1;
 }
 
+/* Checks the layout of the maps beside meta (capacity CAP). */
+static int maps_check_layout(const struct iface_pins *p, const char *dir,
+			     __u32 cap, char *err, size_t errlen)
+{
+	__u32 slots = texporter_counter_slots(cap);
+
+	return map_check_layout(p->names, dir, TEXPORTER_PIN_NAMES,
+				BPF_MAP_TYPE_ARRAY,
+				sizeof(struct texporter_name), cap, err,
+				errlen) ||
+	       map_check_layout(p->counters, dir, TEXPORTER_PIN_COUNTERS,
+				BPF_MAP_TYPE_PERCPU_ARRAY,
+				sizeof(struct texporter_counter), slots, err,
+				errlen) ||
+	       map_check_layout(p->errors, dir, TEXPORTER_PIN_ERRORS,
+				BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u64),
+				TEXPORTER_ERR_COUNT, err, errlen) ||
+	       (p->carry >= 0 &&
+		map_check_layout(p->carry, dir, TEXPORTER_PIN_CARRY,
+				 BPF_MAP_TYPE_ARRAY,
+				 sizeof(struct texporter_counter), slots, err,
+				 errlen));
+}
+
+/* Names, counters, carry and errors of S at capacity CAP. */
+static int maps_read(const struct iface_pins *p, struct iface_snapshot *s,
+		     __u32 cap, char *err, size_t errlen)
+{
+	size_t ncpu = (size_t)percpu_ncpus();
+
+	if (iface_alloc(s, cap)) {
+		snprintf(err, errlen, "out of memory for interface %s", s->dir);
+		return -1;
+	}
+	s->saturated = false;
+	return map_read(p->names, s->dir, TEXPORTER_PIN_NAMES,
+			(struct key_span){ 0, cap }, cap,
+			sizeof(struct texporter_name), sink_names, s, err,
+			errlen) ||
+	       counters_read(p, s, cap, err, errlen) ||
+	       map_read(p->errors, s->dir, TEXPORTER_PIN_ERRORS,
+			(struct key_span){ 0, TEXPORTER_ERR_COUNT },
+			TEXPORTER_ERR_COUNT, ncpu * sizeof(__u64), sink_errors,
+			s, err, errlen);
+}
+
 static enum read_result iface_read_once(const char *root,
-					struct iface_snapshot *s,
-					bool *waited_out, char *err,
+					struct iface_snapshot *s, char *err,
 					size_t errlen)
 {
 	struct iface_pins p = IFACE_PINS_CLOSED;
-	size_t ncpu = (size_t)percpu_ncpus();
 	enum read_result rc = READ_FAILED;
 	struct texporter_meta meta;
-	__u32 cap, slots, seq;
 	char dir_path[PATH_MAX];
 	const char *failed;
 
 	if (snapshot_pin_open(root, s->dir, TEXPORTER_PIN_META, &p.meta, err,
 			      errlen)) {
 		rc = errno == ENOENT ? READ_GONE : READ_FAILED;
+		s->down_reason = open_error_reason(errno);
 		goto out;
 	}
+	s->down_reason = DOWN_LAYOUT;
 	if (map_check_layout(p.meta, s->dir, TEXPORTER_PIN_META,
 			     BPF_MAP_TYPE_ARRAY, sizeof(struct texporter_meta),
-			     1, err, errlen) ||
-	    meta_read_stable(p.meta, s->dir, &meta, waited_out, err, errlen) ||
-	    snapshot_meta_check(s->dir, &meta, err, errlen))
+			     1, err, errlen))
 		goto out;
-	seq = meta.seq;
-	cap = meta.capacity;
-	slots = texporter_counter_slots(cap);
+	if (meta_read(p.meta, &meta)) {
+		snprintf(err, errlen, "cannot read pin %s/%s: %s", s->dir,
+			 TEXPORTER_PIN_META, strerror(errno));
+		s->down_reason = DOWN_ERROR;
+		goto out;
+	}
+	if (meta_busy(s->dir, &meta, err, errlen)) {
+		rc = READ_BUSY;
+		goto out;
+	}
+	if (snapshot_meta_check(s->dir, &meta, err, errlen))
+		goto out;
 
 	snprintf(dir_path, sizeof(dir_path), "%s/%s", root, s->dir);
 	if (iface_pins_open_maps(&p, dir_path, true, &failed)) {
+		s->down_reason = open_error_reason(errno);
 		snapshot_describe_open_error(dir_path, failed, s->dir, errno,
 					     err, errlen);
 		/* A pin replaced under us shows as a moment of ENOENT. */
-		rc = meta_moved(p.meta, seq) ? READ_RETRY : READ_FAILED;
+		rc = meta_moved(p.meta, meta.seq) ? READ_RETRY : READ_FAILED;
 		goto out;
 	}
-	if (map_check_layout(p.names, s->dir, TEXPORTER_PIN_NAMES,
-			     BPF_MAP_TYPE_ARRAY, sizeof(struct texporter_name),
-			     cap, err, errlen) ||
-	    map_check_layout(p.counters, s->dir, TEXPORTER_PIN_COUNTERS,
-			     BPF_MAP_TYPE_PERCPU_ARRAY,
-			     sizeof(struct texporter_counter), slots, err,
-			     errlen) ||
-	    map_check_layout(p.errors, s->dir, TEXPORTER_PIN_ERRORS,
-			     BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u64),
-			     TEXPORTER_ERR_COUNT, err, errlen) ||
-	    (p.carry >= 0 &&
-	     map_check_layout(p.carry, s->dir, TEXPORTER_PIN_CARRY,
-			      BPF_MAP_TYPE_ARRAY,
-			      sizeof(struct texporter_counter), slots, err,
-			      errlen))) {
-		rc = meta_moved(p.meta, seq) ? READ_RETRY : READ_FAILED;
+	if (maps_check_layout(&p, s->dir, meta.capacity, err, errlen)) {
+		rc = meta_moved(p.meta, meta.seq) ? READ_RETRY : READ_FAILED;
 		goto out;
 	}
-	if (iface_alloc(s, cap)) {
-		snprintf(err, errlen, "out of memory for interface %s", s->dir);
-		goto out;
-	}
-	if (map_read(p.names, s->dir, TEXPORTER_PIN_NAMES, cap,
-		     sizeof(struct texporter_name), sink_names, s, err, errlen) ||
-	    map_read(p.counters, s->dir, TEXPORTER_PIN_COUNTERS, slots,
-		     ncpu * sizeof(struct texporter_counter), sink_counters, s,
-		     err, errlen) ||
-	    (p.carry >= 0 &&
-	     map_read(p.carry, s->dir, TEXPORTER_PIN_CARRY, slots,
-		      sizeof(struct texporter_counter), sink_carry, s, err,
-		      errlen)) ||
-	    map_read(p.errors, s->dir, TEXPORTER_PIN_ERRORS,
-		     TEXPORTER_ERR_COUNT, ncpu * sizeof(__u64), sink_errors, s,
-		     err, errlen))
+	s->down_reason = DOWN_ERROR;
+	if (maps_read(&p, s, meta.capacity, err, errlen))
 		goto out;
 
 	/* s->meta describes s->names and s->counters, even on a retry. */
 	s->meta = meta;
-	rc = meta_moved(p.meta, seq) ? READ_RETRY : READ_OK;
+	rc = meta_moved(p.meta, meta.seq) ? READ_RETRY : READ_OK;
 out:
 	iface_pins_close(&p);
 	return rc;
 }
 
+int names_cmp_ids(const void *a, const void *b, void *arg)
+{
+	const struct texporter_name *names = arg;
+	__u32 ia = *(const __u32 *)a, ib = *(const __u32 *)b;
+	const char *x = names[ia].name, *y = names[ib].name;
+	size_t lx = strnlen(x, TEXPORTER_NAME_LEN - 1);
+	size_t ly = strnlen(y, TEXPORTER_NAME_LEN - 1);
+	int c = memcmp(x, y, lx < ly ? lx : ly);
+
+	if (c)
+		return c;
+	if (lx != ly)
+		return (lx > ly) - (lx < ly);
+	return (ia > ib) - (ia < ib);
+}
+
+/* Adds the counters of id FROM into id TO, as source and as destination,
+ * and clears FROM's: one id per name, nothing counted is lost. */
+static void counters_fold(struct iface_snapshot *s, __u32 from, __u32 to)
+{
+	__u32 cap = s->meta.capacity;
+
+	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		for (int pass = 0; pass < 2; pass++)
+			for (__u32 x = 0; x < cap; x++) {
+				/* pass 0: FROM's row into TO's; 1: columns */
+				struct texporter_counter *a =
+					&s->counters[pass ? texporter_counter_index(cap, f, x, from)
+							  : texporter_counter_index(cap, f, from, x)];
+				struct texporter_counter *b =
+					&s->counters[pass ? texporter_counter_index(cap, f, x, to)
+							  : texporter_counter_index(cap, f, to, x)];
+
+				b->bytes = u64_add_sat(b->bytes, a->bytes, &s->saturated);
+				b->packets = u64_add_sat(b->packets, a->packets,
+							 &s->saturated);
+				*a = (struct texporter_counter){ 0, 0 };
+			}
+}
+
+/*
+ * The loader never gives two ids one name, but a names map written by
+ * someone else may: two ids under one name would be duplicate series,
+ * which Prometheus rejects whole. The lowest id keeps the name and gets
+ * the counts of the others, which lose their name.
+ */
+static void names_merge_duplicates(struct iface_snapshot *s)
+{
+	__u32 cap = s->meta.capacity, n = 0;
+	__u32 *ids = malloc(cap * sizeof(*ids));
+
+	if (!ids)
+		return; /* the render drops nothing then; Prometheus will say */
+	for (__u32 id = 0; id < cap; id++)
+		if (s->names[id].name[0])
+			ids[n++] = id;
+	qsort_r(ids, n, sizeof(*ids), names_cmp_ids, s->names);
+	for (__u32 i = 1, keep = 0; i < n; i++) {
+		const char *a = s->names[ids[keep]].name, *b = s->names[ids[i]].name;
+
+		if (strncmp(a, b, TEXPORTER_NAME_LEN - 1)) {
+			keep = i;
+			continue;
+		}
+		log_warn("%s: ids %u and %u are both named \"%.*s\": counting "
+			 "id %u under id %u (the names map was not written by "
+			 "texporter-load)", s->dir, ids[keep], ids[i],
+			 TEXPORTER_NAME_LEN - 1, a, ids[i], ids[keep]);
+		counters_fold(s, ids[i], ids[keep]);
+		s->names[ids[i]].name[0] = '\0';
+	}
+	free(ids);
+}
+
+/* What the reader can see of an interface in its own network namespace. */
+enum iface_presence {
+	PRESENCE_UNKNOWN, /* cannot look, or its index names another device:
+			   * renamed, or the reader is in another namespace */
+	PRESENCE_HERE,    /* its index names it: this is its namespace */
+	PRESENCE_ABSENT,  /* no device has its index */
+};
+
+static enum iface_presence iface_presence(const struct texporter_meta *m)
+{
+	char name[IF_NAMESIZE];
+
+	if (!m->ifindex)
+		return PRESENCE_UNKNOWN; /* the loader recorded none */
+	if (!if_indextoname(m->ifindex, name))
+		return errno == ENXIO || errno == ENODEV ? PRESENCE_ABSENT
+							 : PRESENCE_UNKNOWN;
+	return !m->ifname[0] || !strncmp(name, m->ifname, sizeof(m->ifname))
+		       ? PRESENCE_HERE
+		       : PRESENCE_UNKNOWN;
+}
+
+/*
+ * Whether each interface the loader attached to still exists, and its XDP
+ * hook still holds a program: deleting an interface takes its attachments
+ * with it while the pins stay. An index is only meaningful in the network
+ * namespace the loader used, so a missing index counts as "gone" only when
+ * another loaded interface shows that the reader is in that namespace.
+ * Only what an unprivileged process may ask is asked (listing tc hooks
+ * needs CAP_NET_ADMIN); where the reader cannot look (no sockets, as under
+ * the shipped systemd units), the loader's word stands.
+ */
+static void snapshot_check_attached(struct pins_snapshot *snap)
+{
+	enum iface_presence *seen = calloc(snap->count ? snap->count : 1,
+					   sizeof(*seen));
+	bool here = false;
+
+	for (size_t i = 0; i < snap->count; i++) {
+		struct iface_snapshot *s = &snap->ifaces[i];
+		const struct texporter_meta *m = &s->meta;
+		LIBBPF_OPTS(bpf_xdp_query_opts, xdp);
+		enum iface_presence p = s->up ? iface_presence(m) : PRESENCE_UNKNOWN;
+
+		s->ingress_live = s->egress_live = true;
+		here |= p == PRESENCE_HERE;
+		if (seen)
+			seen[i] = p;
+		if (p == PRESENCE_HERE &&
+		    (m->ingress == TEXPORTER_ATTACH_XDP_NATIVE ||
+		     m->ingress == TEXPORTER_ATTACH_XDP_GENERIC) &&
+		    bpf_xdp_query((int)m->ifindex, 0, &xdp) == 0)
+			s->ingress_live = xdp.attach_mode != XDP_ATTACHED_NONE;
+	}
+	for (size_t i = 0; seen && here && i < snap->count; i++)
+		if (seen[i] == PRESENCE_ABSENT) {
+			log_debug("%s: interface index %u is gone", snap->ifaces[i].dir,
+				  snap->ifaces[i].meta.ifindex);
+			snap->ifaces[i].ingress_live = false;
+			snap->ifaces[i].egress_live = false;
+		}
+	free(seen);
+}
+
+/* Slots whose source and destination are named and that have counted. */
+static uint64_t slots_used(const struct iface_snapshot *s)
+{
+	__u32 cap = s->meta.capacity;
+	uint64_t used = 0;
+
+	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		for (__u32 src = 0; src < cap; src++) {
+			const struct texporter_counter *row =
+				&s->counters[texporter_counter_index(cap, f, src, 0)];
+
+			if (!s->names[src].name[0])
+				continue;
+			for (__u32 dst = 0; dst < cap; dst++)
+				used += s->names[dst].name[0] && row[dst].packets;
+		}
+	return used;
+}
+
 static void iface_finish(struct iface_snapshot *s)
 {
-	size_t slots = texporter_counter_slots(s->meta.capacity);
 	size_t n = strnlen(s->meta.ifname, sizeof(s->meta.ifname));
 
-	s->slots_used = 0;
-	for (size_t i = 0; i < slots; i++)
-		s->slots_used += s->counters[i].packets != 0;
+	s->up = true;
+	s->slots_used = slots_used(s);
+	names_merge_duplicates(s);
+	if (s->saturated)
+		log_warn("%s: a counter summed over the CPUs exceeds 2^64-1; it "
+			 "is shown as 18446744073709551615", s->dir);
 	if (n) {
 		memcpy(s->label, s->meta.ifname, n);
 		s->label[n] = '\0';
@@ -471,11 +765,10 @@ static void iface_finish(struct iface_snapshot *s)
 static enum read_result iface_read(const char *root, struct iface_snapshot *s,
 				   char *err, size_t errlen)
 {
-	bool waited_out = false;
 	enum read_result rc = READ_RETRY;
 
 	for (int attempt = 1; attempt <= SNAPSHOT_ATTEMPTS; attempt++) {
-		rc = iface_read_once(root, s, &waited_out, err, errlen);
+		rc = iface_read_once(root, s, err, errlen);
 		if (rc != READ_RETRY)
 			break;
 		log_debug("%s: changed while being read, attempt %d of %d",
@@ -486,6 +779,7 @@ static enum read_result iface_read(const char *root, struct iface_snapshot *s,
 			snprintf(err, errlen,
 				 "interface %s kept changing while being read",
 				 s->dir);
+			s->down_reason = DOWN_UNSTABLE;
 			return READ_FAILED;
 		}
 		log_warn("%s: kept changing during %d reads; serving the last",
@@ -513,29 +807,99 @@ static int list_interfaces(const char *root, char ***out, size_t *count,
 	return -1;
 }
 
+static void iface_release(struct iface_snapshot *s)
+{
+	free(s->names);
+	free(s->counters);
+	free(s->error);
+	s->names = NULL;
+	s->counters = NULL;
+	s->error = NULL;
+}
+
+/* Records the outcome RC of reading S (message in ERR). LISTED: found by
+ * listing the pin root, so an interface detached meanwhile is dropped
+ * rather than reported. */
+static void iface_settle(struct iface_snapshot *s, enum read_result rc,
+			 bool listed, const char *err)
+{
+	free(s->error);
+	s->error = NULL;
+	if (rc == READ_OK)
+		return;
+	free(s->names);
+	free(s->counters);
+	s->names = NULL;
+	s->counters = NULL;
+	s->up = false;
+	snprintf(s->label, sizeof(s->label), "%s", s->dir);
+	if (rc == READ_GONE && listed) {
+		log_debug("%s: detached while listing, skipped", s->dir);
+		s->down_reason = NULL; /* dropped by snapshot_compact() */
+		return;
+	}
+	if (rc == READ_BUSY)
+		s->down_reason = DOWN_CHANGING;
+	s->error = strdup(err);
+}
+
+/* Re-reads the interfaces the loader is changing, all of them in each
+ * round, until they are done or the scrape's wait budget is spent. */
+static void wait_for_loader(const char *root, struct pins_snapshot *snap,
+			    size_t busy, bool listed, char *err, size_t errlen)
+{
+	const struct timespec step = { 0, SEQ_WAIT_STEP_NS };
+	int64_t deadline = now_ms() + SEQ_WAIT_BUDGET_MS;
+
+	while (busy && now_ms() < deadline) {
+		nanosleep(&step, NULL);
+		busy = 0;
+		for (size_t i = 0; i < snap->count; i++) {
+			struct iface_snapshot *s = &snap->ifaces[i];
+			enum read_result rc;
+
+			if (s->up || s->down_reason != DOWN_CHANGING)
+				continue;
+			rc = iface_read(root, s, err, errlen);
+			iface_settle(s, rc, listed, err);
+			busy += rc == READ_BUSY;
+		}
+	}
+}
+
 static int cmp_iface(const void *a, const void *b)
 {
 	const struct iface_snapshot *x = a, *y = b;
 	int c = strcmp(x->label, y->label);
 
-	return c ? c : strcmp(x->dir, y->dir);
+	if (c)
+		return c;
+	/* Of two directories with one label, the readable one first. */
+	if (x->up != y->up)
+		return x->up ? -1 : 1;
+	return strcmp(x->dir, y->dir);
 }
 
-/* Two directories naming the same interface would give duplicate series,
- * which Prometheus rejects whole: keep the first. */
-static void drop_duplicate_labels(struct pins_snapshot *snap)
+/* Drops interfaces detached meanwhile and, since two directories naming
+ * the same interface would give duplicate series (which Prometheus
+ * rejects whole), all but the first of one label. */
+static void snapshot_compact(struct pins_snapshot *snap)
 {
 	size_t kept = 0;
 
+	qsort(snap->ifaces, snap->count, sizeof(*snap->ifaces), cmp_iface);
 	for (size_t i = 0; i < snap->count; i++) {
 		struct iface_snapshot *s = &snap->ifaces[i];
 
+		if (!s->up && !s->down_reason) {
+			iface_release(s);
+			continue;
+		}
 		if (kept && !strcmp(snap->ifaces[kept - 1].label, s->label)) {
 			log_warn("%s: its meta names interface %s like %s does; "
 				 "skipping it", s->dir, s->label,
 				 snap->ifaces[kept - 1].dir);
-			free(s->names);
-			free(s->counters);
+			iface_release(s);
 			continue;
 		}
 		snap->ifaces[kept++] = *s;
@@ -543,14 +907,70 @@ static void drop_duplicate_labels(struct pins_snapshot *snap)
 	snap->count = kept;
 }
 
+/* Logs each interface left out; -1 with a reason in ERR if no interface
+ * could be read at all (an empty pin root is not that: it is served). */
+static int snapshot_check_any_up(const struct pins_snapshot *snap, char *err,
+				 size_t errlen)
+{
+	const struct iface_snapshot *first = NULL;
+	size_t up = 0, down = 0;
+
+	for (size_t i = 0; i < snap->count; i++) {
+		if (snap->ifaces[i].up) {
+			up++;
+		} else {
+			down++;
+			first = first ? first : &snap->ifaces[i];
+		}
+	}
+	if (up || !down) {
+		for (size_t i = 0; i < snap->count; i++)
+			if (!snap->ifaces[i].up)
+				log_warn("%s; interface %s left out of this "
+					 "scrape (texporter_up 0)",
+					 snap->ifaces[i].error,
+					 snap->ifaces[i].dir);
+		return 0;
+	}
+	if (down == 1) {
+		snprintf(err, errlen, "%s", first->error);
+		return -1;
+	}
+	for (size_t i = 0; i < snap->count; i++)
+		log_warn("%s", snap->ifaces[i].error);
+	snprintf(err, errlen,
+		 "none of the %zu interfaces could be read (each one is named "
+		 "above); the first: %s", down, first->error);
+	return -1;
+}
+
+/* The pin root exists and can be reached; -1 with the reason if not. */
+static int pin_root_check(const char *root, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!stat(root, &st))
+		return 0;
+	if (errno == EACCES || errno == EPERM)
+		describe_access_error(root, errno, err, errlen);
+	else if (errno == ENOENT)
+		snprintf(err, errlen,
+			 "pin root %s does not exist: no interface is loaded "
+			 "(run texporter-load) or --pin-root is wrong", root);
+	else
+		snprintf(err, errlen, "cannot reach pin root %s: %s", root,
+			 strerror(errno));
+	return -1;
+}
+
 int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
-	      char *err, size_t errlen)
+		  char *err, size_t errlen)
 {
 	const char *root = cfg->pin_root;
 	char **listed = NULL;
 	char *const *dirs = cfg->ifnames;
-	size_t n = cfg->n_ifnames;
-	struct stat st;
+	size_t n = cfg->n_ifnames, busy = 0;
+	int rc = -1;
 
 	*snap = (struct pins_snapshot){ 0 };
 	if (libbpf_num_possible_cpus() < 1) {
@@ -558,19 +978,8 @@ int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 			 strerror(-libbpf_num_possible_cpus()));
 		return -1;
 	}
-	if (stat(root, &st)) {
-		if (errno == EACCES || errno == EPERM)
-			describe_access_error(root, errno, err, errlen);
-		else if (errno == ENOENT)
-			snprintf(err, errlen,
-				 "pin root %s does not exist: no interface is "
-				 "loaded (run texporter-load) or --pin-root is "
-				 "wrong", root);
-		else
-			snprintf(err, errlen, "cannot reach pin root %s: %s",
-				 root, strerror(errno));
+	if (pin_root_check(root, err, errlen))
 		return -1;
-	}
 	if (!n) {
 		if (list_interfaces(root, &listed, &n, err, errlen))
 			return -1;
@@ -581,41 +990,32 @@ int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	snap->ifaces = calloc(n ? n : 1, sizeof(*snap->ifaces));
 	if (!snap->ifaces) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct iface_snapshot *s = &snap->ifaces[snap->count];
-		enum read_result rc;
+		struct iface_snapshot *s = &snap->ifaces[snap->count++];
+		enum read_result got;
 
 		snprintf(s->dir, sizeof(s->dir), "%s", dirs[i]);
-		rc = iface_read(root, s, err, errlen);
-		if (rc == READ_GONE && listed) {
-			log_debug("%s: detached while listing, skipped", s->dir);
-			free(s->names);
-			free(s->counters);
-			*s = (struct iface_snapshot){ 0 };
-			continue;
-		}
-		snap->count++;
-		if (rc != READ_OK)
-			goto fail;
+		got = iface_read(root, s, err, errlen);
+		iface_settle(s, got, listed != NULL, err);
+		busy += got == READ_BUSY;
 	}
-	qsort(snap->ifaces, snap->count, sizeof(*snap->ifaces), cmp_iface);
-	drop_duplicate_labels(snap);
+	wait_for_loader(root, snap, busy, listed != NULL, err, errlen);
+	snapshot_compact(snap);
+	snapshot_check_attached(snap);
+	rc = snapshot_check_any_up(snap, err, errlen);
+out:
 	iface_list_free(listed, listed ? n : 0);
-	return 0;
-fail:
-	iface_list_free(listed, listed ? n : 0);
-	snapshot_free(snap);
-	return -1;
+	if (rc)
+		snapshot_free(snap);
+	return rc;
 }
 
 void snapshot_free(struct pins_snapshot *snap)
 {
-	for (size_t i = 0; snap->ifaces && i < snap->count; i++) {
-		free(snap->ifaces[i].names);
-		free(snap->ifaces[i].counters);
-	}
+	for (size_t i = 0; snap->ifaces && i < snap->count; i++)
+		iface_release(&snap->ifaces[i]);
 	free(snap->ifaces);
 	*snap = (struct pins_snapshot){ 0 };
 }

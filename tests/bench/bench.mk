@@ -10,7 +10,7 @@ PUBLIC_RANGES ?= ../shared/data/public-ranges.json
 .PHONY: bench
 ## bench    measure data plane, loader and reader; prints one table (root; PUBLIC_RANGES=FILE)
 bench: $(LOADER) $(BENCH_BIN) $(BENCH_OBJS)
-	@$(MAKE) --no-print-directory $(READER) >/dev/null 2>&1 || \
+	@$(MAKE) --no-print-directory $(READER) $(BUILD)/tests/texporter-fixture >/dev/null 2>&1 || \
 		echo "bench: $(READER) does not build yet; its figures will be skipped"
 	BUILD=$(BUILD) PUBLIC_RANGES=$(PUBLIC_RANGES) tests/bench/run
 
