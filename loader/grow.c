@@ -77,7 +77,8 @@ static int write_carry(int carry_fd, const struct texporter_counter *totals,
 	return 0;
 }
 
-int grow_carry(const struct state *cur, __u32 new_capacity)
+int grow_carry(const struct state *cur, __u32 new_capacity, const struct texporter_name *names,
+	       const char *pin, gid_t gid)
 {
 	__u32 old_capacity = cur->meta.capacity;
 	__u32 entries = texporter_counter_slots(new_capacity);
@@ -95,10 +96,10 @@ int grow_carry(const struct state *cur, __u32 new_capacity)
 		goto out;
 	}
 	if (read_old_totals(cur, totals) ||
-	    write_carry(carry_fd, totals, cur->names, old_capacity, new_capacity) ||
-	    pindir_replace(carry_fd, cur->dir, TEXPORTER_PIN_CARRY))
+	    write_carry(carry_fd, totals, names, old_capacity, new_capacity) ||
+	    pindir_replace(carry_fd, cur->dir, pin, gid))
 		goto out;
-	log_info("%s: counter map grown from %u to %u range ids", cur->dir, old_capacity,
+	log_info("%s: counter map grows from %u to %u range ids", cur->dir, old_capacity,
 		 new_capacity);
 	err = 0;
 out:

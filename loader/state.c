@@ -21,6 +21,21 @@ static void state_init(struct state *s)
 	s->att[DIR_INGRESS].link_fd = s->att[DIR_EGRESS].link_fd = -1;
 }
 
+int state_read_names(int fd, struct texporter_name *names)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 keys[TEXPORTER_MAX_IDS], count = TEXPORTER_MAX_IDS, cursor;
+
+	/* One system call where the kernel takes batches (Linux >= 5.6). */
+	if (bpf_map_lookup_batch(fd, NULL, &cursor, keys, names, &count, &opts) == 0 ||
+	    (errno == ENOENT && count == TEXPORTER_MAX_IDS))
+		return 0;
+	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++)
+		if (bpf_map_lookup_elem(fd, &id, &names[id]))
+			return -1;
+	return 0;
+}
+
 static int state_read(struct state *s)
 {
 	char why[256];
@@ -37,12 +52,9 @@ static int state_read(struct state *s)
 	s->names = calloc(TEXPORTER_MAX_IDS, sizeof(*s->names));
 	if (!s->names)
 		return -1;
-	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
-		if (bpf_map_lookup_elem(s->pins.names, &id, &s->names[id])) {
-			log_error("cannot read %s/%s: %s", s->dir, TEXPORTER_PIN_NAMES,
-				  strerror(errno));
-			return -1;
-		}
+	if (state_read_names(s->pins.names, s->names)) {
+		log_error("cannot read %s/%s: %s", s->dir, TEXPORTER_PIN_NAMES, strerror(errno));
+		return -1;
 	}
 	s->att[DIR_INGRESS].how = s->meta.ingress;
 	s->att[DIR_EGRESS].how = s->meta.egress;
@@ -96,6 +108,50 @@ bool state_attached(const struct state *s, enum direction dir, int ifindex)
 	if (a->how == TEXPORTER_ATTACH_TC_LEGACY)
 		return true; /* the filter lives as long as the device */
 	return a->link_fd >= 0 && attach_link_ifindex(a->link_fd) == ifindex;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
+/* Whether program PROG uses both maps WANT (two ids, neither 0). */
+static bool prog_uses_maps(int prog, const __u32 want[2])
+{
+	__u32 ids[16], found = 0;
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (prog < 0 || bpf_obj_get_info_by_fd(prog, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		found += ids[i] == want[0] || ids[i] == want[1];
+	return want[0] && want[1] && found == 2;
+}
+
+bool state_runs_pinned_maps(const struct state *s, int ifindex)
+{
+	int ranges = pin_open(s->dir, TEXPORTER_PIN_RANGES, true);
+	__u32 want[2] = { map_id(s->pins.counters), map_id(ranges) };
+	bool ok = true;
+
+	for (int dir = 0; dir < 2 && ok; dir++) {
+		int prog = attach_prog_fd(&s->att[dir], (enum direction)dir, ifindex);
+
+		ok = prog_uses_maps(prog, want);
+		if (prog >= 0)
+			close(prog);
+	}
+	if (ranges >= 0)
+		close(ranges);
+	return ok;
 }
 
 int state_write_meta(const struct state *s)
