@@ -287,8 +287,8 @@ int journal_take_direction(struct state *s, enum direction dir, const struct att
 }
 
 /* Recovery's switch: each direction to its staged program. Where the
- * interface is gone or another, nothing can be attached (a later load
- * attaches again), and the directions keep what meta says. */
+ * interface the change was for is gone, nothing can be attached (a later
+ * load attaches again), and the directions keep what meta says. */
 static int recover_switch(struct state *s, const char *ifname, const struct journal_record *rec,
 			  struct attachment att[2], bool new_link[2])
 {
@@ -302,7 +302,7 @@ static int recover_switch(struct state *s, const char *ifname, const struct jour
 		int prog;
 
 		att[d] = s->att[d];
-		if (!ifindex || (__u32)ifindex != s->meta.ifindex)
+		if (!ifindex || (__u32)ifindex != rec->target.ifindex)
 			continue;
 		prog = pin_open(s->dir, staged_progs[d], false);
 		if (prog < 0) {

@@ -35,6 +35,7 @@
 #include "kernel.h"
 #include "hash.h"
 #include "log.h"
+#include "mapio.h"
 #include "pindir.h"
 #include "state.h"
 #include "texporter.skel.h"
@@ -244,23 +245,22 @@ static int job_open_tables(struct job *j)
  * Only for ids no attached program classifies into. */
 static int clear_id_slots(int fd, size_t value_size, __u32 capacity, __u32 id)
 {
+	__u32 n = 0, *keys = calloc(4 * (size_t)capacity, sizeof(*keys));
 	void *zeros = calloc(1, value_size);
-	int err = 0;
+	int err = -1;
 
-	if (!zeros)
-		return -1;
-	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT && !err; f++) {
-		for (__u32 other = 0; other < capacity && !err; other++) {
-			__u32 keys[2] = { texporter_counter_index(capacity, f, id, other),
-					  texporter_counter_index(capacity, f, other, id) };
-
-			for (int k = 0; k < 2 && !err; k++)
-				err = bpf_map_update_elem(fd, &keys[k], zeros, BPF_ANY);
+	for (__u32 f = 0; keys && f < TEXPORTER_FAMILY_COUNT; f++) {
+		for (__u32 other = 0; other < capacity; other++) {
+			keys[n++] = texporter_counter_index(capacity, f, id, other);
+			keys[n++] = texporter_counter_index(capacity, f, other, id);
 		}
 	}
+	if (keys && zeros)
+		err = mapio_write_same(fd, keys, n, zeros, value_size);
 	if (err)
 		log_error("cannot clear the counters of range id %u: %s", id, strerror(errno));
 	free(zeros);
+	free(keys);
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #include <net/if.h>
 
 #include "log.h"
+#include "mapio.h"
 #include "pindir.h"
 
 static void state_init(struct state *s)
@@ -23,17 +24,7 @@ static void state_init(struct state *s)
 
 int state_read_names(int fd, struct texporter_name *names)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 keys[TEXPORTER_MAX_IDS], count = TEXPORTER_MAX_IDS, cursor;
-
-	/* One system call where the kernel takes batches (Linux >= 5.6). */
-	if (bpf_map_lookup_batch(fd, NULL, &cursor, keys, names, &count, &opts) == 0 ||
-	    (errno == ENOENT && count == TEXPORTER_MAX_IDS))
-		return 0;
-	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++)
-		if (bpf_map_lookup_elem(fd, &id, &names[id]))
-			return -1;
-	return 0;
+	return mapio_read_all(fd, TEXPORTER_MAX_IDS, sizeof(*names), names);
 }
 
 static int state_read(struct state *s)
