@@ -147,13 +147,15 @@ static struct texporter_name *read_staged_names(const char *dir)
 	return names;
 }
 
-/* Writes the staged name of each id where WHICH says so. */
-static int write_names(struct state *s, const struct texporter_name *target, bool only_new)
+/* Writes the staged names that differ from S's: those of free ids
+ * (NEW_IDS) or the others. S's in-memory names stay what was committed,
+ * for journal_abort. */
+static int write_names(struct state *s, const struct texporter_name *target, bool new_ids)
 {
 	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
 		bool differs = strncmp(s->names[id].name, target[id].name, TEXPORTER_NAME_LEN) != 0;
 
-		if (differs && (!only_new || !s->names[id].name[0]) &&
+		if (differs && new_ids == !s->names[id].name[0] &&
 		    state_write_name(s->pins.names, id, &target[id]))
 			return -1;
 	}

@@ -234,55 +234,44 @@ static int job_open_tables(struct job *j)
 				 TEXPORTER_MAX_IDS);
 	if (j->names_fd < 0)
 		return -1;
-	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++)
-		if (j->plan.names[id].name[0] && state_write_name(j->names_fd, id, &j->plan.names[id]))
-			return -1;
+	if (mapio_write_all(j->names_fd, TEXPORTER_MAX_IDS, sizeof(*j->plan.names), j->plan.names)) {
+		log_error("cannot write the range names: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
-/* Zeroes every slot of ID (as source and as destination) in both families
- * of a counter-shaped map (VALUE_SIZE: all CPUs' values for a per-CPU map).
- * Only for ids no attached program classifies into. */
-static int clear_id_slots(int fd, size_t value_size, __u32 capacity, __u32 id)
+/* Before a reload hands out ids anew: every slot of those ids (as source
+ * and as destination, both families) zeroed in the counters and carried
+ * totals (a reused id must not inherit old counts; nor may a grown map's
+ * carry take them over), in one call per map. No program classifies into
+ * these ids, and until the journal is written no reader sees a name for
+ * them, so a loader killed here loses nothing; after it, they are never
+ * cleared again. */
+static int job_clear_fresh(struct job *j)
 {
-	__u32 n = 0, *keys = calloc(4 * (size_t)capacity, sizeof(*keys));
-	void *zeros = calloc(1, value_size);
+	__u32 capacity = j->cur.meta.capacity, n = 0;
+	__u32 *keys = calloc(4 * (size_t)capacity * capacity, sizeof(*keys));
+	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)percpu_ncpus();
+	void *zeros = calloc(1, percpu_size);
 	int err = -1;
 
-	for (__u32 f = 0; keys && f < TEXPORTER_FAMILY_COUNT; f++) {
-		for (__u32 other = 0; other < capacity; other++) {
-			keys[n++] = texporter_counter_index(capacity, f, id, other);
-			keys[n++] = texporter_counter_index(capacity, f, other, id);
-		}
-	}
-	if (keys && zeros)
-		err = mapio_write_same(fd, keys, n, zeros, value_size);
+	for (__u32 id = 1; keys && id < capacity; id++)
+		for (__u32 f = 0; j->plan.fresh[id] && f < TEXPORTER_FAMILY_COUNT; f++)
+			for (__u32 other = 0; other < capacity; other++) {
+				keys[n++] = texporter_counter_index(capacity, f, id, other);
+				keys[n++] = texporter_counter_index(capacity, f, other, id);
+			}
+	if (keys && zeros &&
+	    mapio_write_same(j->cur.pins.counters, keys, n, zeros, percpu_size) == 0 &&
+	    (j->cur.pins.carry < 0 ||
+	     mapio_write_same(j->cur.pins.carry, keys, n, zeros, sizeof(struct texporter_counter)) == 0))
+		err = 0;
 	if (err)
-		log_error("cannot clear the counters of range id %u: %s", id, strerror(errno));
+		log_error("cannot clear the counters of the ids handed out anew: %s", strerror(errno));
 	free(zeros);
 	free(keys);
 	return err;
-}
-
-/* Before a reload hands out ids anew: their counters and carried totals
- * cleared (a reused id must not inherit old counts; nor may a grown map's
- * carry take them over). No program classifies into these ids, and until
- * the journal is written no reader sees a name for them, so a loader
- * killed here loses nothing; after it, they are never cleared again. */
-static int job_clear_fresh(struct job *j)
-{
-	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)percpu_ncpus();
-	__u32 capacity = j->cur.meta.capacity;
-
-	for (__u32 id = 1; id < capacity; id++) {
-		if (!j->plan.fresh[id])
-			continue;
-		if (clear_id_slots(j->cur.pins.counters, percpu_size, capacity, id) ||
-		    (j->cur.pins.carry >= 0 &&
-		     clear_id_slots(j->cur.pins.carry, sizeof(struct texporter_counter), capacity, id)))
-			return -1;
-	}
-	return 0;
 }
 
 static const char *const link_pins[] = { TEXPORTER_PIN_LINK_INGRESS, TEXPORTER_PIN_LINK_EGRESS };

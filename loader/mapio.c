@@ -38,25 +38,51 @@ int mapio_read_all(int fd, __u32 count, size_t value_size, void *values)
 	return err;
 }
 
-int mapio_write_same(int fd, const __u32 *keys, __u32 n, const void *value, size_t value_size)
+/* Writes N keys at once, or key by key where the kernel has no batches. */
+static int write_batch(int fd, const __u32 *keys, __u32 n, const void *values, size_t value_size)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	char *values = n ? malloc(n * value_size) : NULL;
 	__u32 done = n;
 	int err = 0;
+
+	if (n && bpf_map_update_batch(fd, keys, values, &done, &opts)) {
+		err = -1;
+		if (batch_refused(errno))
+			for (__u32 i = err = 0; i < n && !err; i++)
+				err = bpf_map_update_elem(fd, &keys[i],
+							  (const char *)values + i * value_size,
+							  BPF_ANY);
+	}
+	return err;
+}
+
+int mapio_write_all(int fd, __u32 count, size_t value_size, const void *values)
+{
+	__u32 *keys = malloc(count * sizeof(*keys));
+	int err;
+
+	if (!keys)
+		return -1;
+	for (__u32 k = 0; k < count; k++)
+		keys[k] = k;
+	err = write_batch(fd, keys, count, values, value_size);
+	free(keys);
+	return err;
+}
+
+int mapio_write_same(int fd, const __u32 *keys, __u32 n, const void *value, size_t value_size)
+{
+	char *values = n ? malloc(n * value_size) : NULL;
+	int err;
 
 	if (!n)
 		return 0;
 	if (!values)
 		return -1;
+	/* A batch takes one value per key. */
 	for (__u32 i = 0; i < n; i++)
 		memcpy(values + i * value_size, value, value_size);
-	if (bpf_map_update_batch(fd, keys, values, &done, &opts)) {
-		err = -1;
-		if (batch_refused(errno))
-			for (__u32 i = err = 0; i < n && !err; i++)
-				err = bpf_map_update_elem(fd, &keys[i], value, BPF_ANY);
-	}
+	err = write_batch(fd, keys, n, values, value_size);
 	free(values);
 	return err;
 }

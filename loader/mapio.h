@@ -15,6 +15,10 @@
  * errno. */
 int mapio_read_all(int fd, __u32 count, size_t value_size, void *values);
 
+/* Writes keys 0..COUNT-1 of the array map FD from VALUES (COUNT values of
+ * VALUE_SIZE bytes). 0, or -1 with errno. */
+int mapio_write_all(int fd, __u32 count, size_t value_size, const void *values);
+
 /* Writes VALUE (VALUE_SIZE bytes) to each of the N keys KEYS of FD.
  * 0, or -1 with errno. */
 int mapio_write_same(int fd, const __u32 *keys, __u32 n, const void *value, size_t value_size);
