@@ -91,5 +91,7 @@ const char *readfile_kind(const char *path)
 		return "a socket";
 	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
 		return "a device";
-	return "not a regular file";
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	return S_ISREG(st.st_mode) ? "a regular file" : "not a regular file";
 }

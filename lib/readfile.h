@@ -24,7 +24,9 @@ enum readfile_error {
  * for (readfile_kind names what it was instead). */
 enum readfile_error readfile(const char *path, size_t max_bytes, char **text, size_t *len);
 
-/* "a FIFO", "a socket", "a device": what PATH is, for READFILE_SPECIAL. */
+/* What PATH is, in words: "a FIFO", "a socket", "a device", "a directory",
+ * "a regular file" (for READFILE_SPECIAL, and wherever a message must say
+ * what was found instead of what was expected). */
 const char *readfile_kind(const char *path);
 
 #endif /* TEXPORTER_READFILE_H */

@@ -426,7 +426,7 @@ int journal_recover(const char *dir, const char *ifname)
 		return 0;
 	if (state_open(&s, dir) || !s.loaded) {
 		state_close(&s);
-		return 0; /* the caller's own open says what is wrong */
+		return -1; /* state_open said what is wrong */
 	}
 	err = recover_state(&s, ifname);
 	state_close(&s);

@@ -5,15 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
 #include <net/if.h>
 
 #include "log.h"
 #include "mapio.h"
 #include "pindir.h"
+#include "readfile.h"
 
 static void state_init(struct state *s)
 {
@@ -52,6 +56,24 @@ static int state_read(struct state *s)
 	return 0;
 }
 
+/* Why DIR/NAME could not be opened (ERR). bpffs holds symlinks too, and
+ * opening one that leads off the bpffs fails with EACCES, which would read
+ * as a permission problem: say what is there instead. */
+static void log_pin_error(const char *dir, const char *name, int err)
+{
+	char path[PATH_MAX];
+	struct statfs sfs;
+	struct stat st;
+
+	if (pindir_path(path, dir, name) == 0 && stat(path, &st) == 0 && statfs(path, &sfs) == 0 &&
+	    sfs.f_type != BPF_FS_MAGIC) {
+		log_error("%s is %s outside a bpffs (a symlink leads there), not a texporter pin; remove it (texporter-load --detach) and load again",
+			  path, readfile_kind(path));
+		return;
+	}
+	log_error("cannot open pin %s/%s: %s", dir, name, strerror(err));
+}
+
 int state_open(struct state *s, const char *dir)
 {
 	const char *failed = TEXPORTER_PIN_META;
@@ -67,7 +89,7 @@ int state_open(struct state *s, const char *dir)
 		return -1;
 	}
 	if (s->pins.meta < 0 || iface_pins_open_maps(&s->pins, dir, false, &failed)) {
-		log_error("cannot open pin %s/%s: %s", dir, failed, strerror(errno));
+		log_pin_error(dir, failed, errno);
 		return -1;
 	}
 	s->att[DIR_INGRESS].link_fd = pin_open(dir, TEXPORTER_PIN_LINK_INGRESS, false);

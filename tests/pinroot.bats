@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # texporter-load's inputs that are not what they seem: a --pin-root that is
 # not a bpffs directory of root's (directly or through a symlink) is left
-# exactly as it was; a config that is a FIFO is refused at once.
+# exactly as it was; a config that is a FIFO is refused at once; a FIFO or
+# file where a pin should be is named for what it is.
 
 load helpers
 
@@ -80,4 +81,22 @@ load_with_root() {
 	assert_failure 2
 	assert_output --partial "is a FIFO, not a regular file"
 	[[ ! -e $PIN_ROOT/$IF_A ]] || fail "the load pinned something"
+}
+
+@test "a FIFO or a file where a pin should be (a symlink off the bpffs) is named as such, not as a permission problem" {
+	run tx_load "$NS_A" -i "$IF_A" -f "$CONFIG"
+	assert_success
+	mkfifo "$TMPFS/fifo"
+	rm "$PIN_ROOT/$IF_A/counters"
+	ln -s "$TMPFS/fifo" "$PIN_ROOT/$IF_A/counters"
+	run tx_load "$NS_A" -i "$IF_A" -f "$CONFIG"
+	assert_failure 1
+	assert_output --partial "$PIN_ROOT/$IF_A/counters is a FIFO outside a bpffs"
+	refute_output --partial "Permission denied"
+	rm "$PIN_ROOT/$IF_A/counters"
+	touch "$TMPFS/file"
+	ln -s "$TMPFS/file" "$PIN_ROOT/$IF_A/counters"
+	run tx_load "$NS_A" -i "$IF_A" --status
+	assert_failure 1
+	assert_output --partial "$PIN_ROOT/$IF_A/counters is a regular file outside a bpffs"
 }
