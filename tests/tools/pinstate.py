@@ -20,7 +20,8 @@ import sys
 
 # bpf(2) commands; the checks make their own calls (a bpftool run each
 # would make a sweep of hundreds of kill points take minutes).
-BPF_MAP_LOOKUP_ELEM, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 1, 7, 15, 16
+BPF_MAP_LOOKUP_ELEM, BPF_OBJ_GET, BPF_PROG_GET_FD_BY_ID = 1, 7, 13
+BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 15, 16
 BPF_TCX_INGRESS, BPF_TCX_EGRESS = 46, 47
 SYS_BPF = {"x86_64": 321, "aarch64": 280}[os.uname().machine]
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -28,22 +29,19 @@ MAPS = {"meta", "names", "counters", "errors", "ranges", "carry"}
 LINKS = {"link_ingress", "link_egress"}
 
 
-def bpf(cmd, attr):
+def bpf(cmd, attr, what="bpf"):
+    """bpf(2) with the packed union bpf_attr ATTR; its result (an fd or 0)."""
     buf = ctypes.create_string_buffer(attr, 128)
-    if LIBC.syscall(SYS_BPF, cmd, buf, 128) < 0:
+    ret = LIBC.syscall(SYS_BPF, cmd, buf, 128)
+    if ret < 0:
         err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return buf
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+    return ret
 
 
 def obj_get(path):
     name = ctypes.create_string_buffer(path.encode())
-    buf = ctypes.create_string_buffer(struct.pack("QIIi", ctypes.addressof(name), 0, 0, 0), 128)
-    fd = LIBC.syscall(SYS_BPF, BPF_OBJ_GET, buf, 128)
-    if fd < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, "%s: %s" % (path, os.strerror(err)))
-    return fd
+    return bpf(BPF_OBJ_GET, struct.pack("QIIi", ctypes.addressof(name), 0, 0, 0), path)
 
 
 def info(fd, size=256):
@@ -73,10 +71,9 @@ def meta_seq(path):
 
 def prog_map_ids(prog_id):
     """Map ids of program PROG_ID (bpf_prog_info: nr_map_ids at 52, map_ids at 56)."""
-    BPF_PROG_GET_FD_BY_ID = 13
-    buf = ctypes.create_string_buffer(struct.pack("I", prog_id), 128)
-    fd = LIBC.syscall(SYS_BPF, BPF_PROG_GET_FD_BY_ID, buf, 128)
-    if fd < 0:
+    try:
+        fd = bpf(BPF_PROG_GET_FD_BY_ID, struct.pack("I", prog_id))
+    except OSError:
         return set()
     ids = (ctypes.c_uint32 * 64)()
     out = ctypes.create_string_buffer(256)
