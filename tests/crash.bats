@@ -18,6 +18,8 @@ setup() {
 	tx_setup_bpffs
 	tx_setup_pair
 	command -v strace >/dev/null || skip "strace is not installed (make deps)"
+	# pinstate.py reads the egress attachment as a TCX link.
+	[[ $(tx_default_tc_mode) == tcx ]] || skip "the checks read TCX links (Linux >= 6.6)"
 	A=$BATS_TEST_TMPDIR/a.json
 	B=$BATS_TEST_TMPDIR/b.json
 	GROW=$BATS_TEST_TMPDIR/grow.json
