@@ -7,6 +7,8 @@
 # have, meta.seq even, both directions on programs using the pinned maps,
 # pins owned and moded as configured (tests/tools/pinstate.py checks the
 # pins without texporter's code). Then random-delay kills under traffic.
+# TX_CRASH_STRIDE=K kills at every Kth call only, for a quicker look
+# (default 1: every call; the whole file takes about 5 minutes).
 
 load helpers
 
@@ -78,16 +80,19 @@ send() {
 	SENT=$((SENT + $1))
 }
 
-# Names of CONFIG, and the unmatched range's.
+# config_names CONFIG: CONFIG_NAMES[CONFIG] holds its names and the
+# unmatched range's (read once per config: a sweep checks hundreds of times).
+declare -A CONFIG_NAMES
 config_names() {
-	"$PYTHON" -c 'import json, sys; print(" ".join(r["name"] for r in json.load(open(sys.argv[1]))))' "$1"
-	echo other
+	[[ -n ${CONFIG_NAMES[$1]:-} ]] || CONFIG_NAMES[$1]="$("$PYTHON" -c '
+import json, sys
+print(" ".join(r["name"] for r in json.load(open(sys.argv[1]))), "other")' "$1")"
 }
 
 # check_whole WHAT CONFIG...: the state is whole, counts equal SENT, and
 # every series is under a name of one of the CONFIGs.
 check_whole() {
-	local what=$1 text names problems series
+	local what=$1 text names problems series config
 	shift
 	problems=$(tx_in "$NS_A" "$PYTHON" "$TX_TOOLS/pinstate.py" "$DIR" "$IF_A" 0 2>&1) ||
 		fail "$what: $problems"
@@ -98,7 +103,11 @@ check_whole() {
 			fail "$what: $series counted $(tx_metric texporter_captured_packets_total \
 				"iface=\"$IF_A\",family=\"ipv4\",$series" "$text"), sent $SENT"
 	done
-	names=" $(for c in "$@"; do config_names "$c"; done | tr '\n' ' ') "
+	names=" "
+	for config in "$@"; do
+		config_names "$config"
+		names+="${CONFIG_NAMES[$config]} "
+	done
 	while read -r series; do
 		[[ $names == *" $series "* ]] || fail "$what: a series under \"$series\", not in the config"
 	done < <(grep '^texporter_captured_packets_total{' <<<"$text" |
@@ -116,7 +125,7 @@ sweep() {
 	"$recheck" "counting run"
 	for call in $SWEEP_CALLS; do
 		count=$(calls_of "$call")
-		for ((n = 1; n <= count; n++)); do
+		for ((n = 1; n <= count; n += ${TX_CRASH_STRIDE:-1})); do
 			"$prepare"
 			kill_at "$call" "$n" "${RUN_ARGS[@]}"
 			"$recheck" "killed at $call #$n (killed: $KILLED)"
