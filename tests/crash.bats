@@ -13,8 +13,8 @@
 load helpers
 
 # The calls a sweep kills at, each counted on its own (strace keeps one
-# injection counter per system call).
-SWEEP_CALLS="bpf rename chown fchownat chmod fchmodat unlink unlinkat mkdir"
+# injection counter per system call); TX_CRASH_CALLS="..." names others.
+SWEEP_CALLS=${TX_CRASH_CALLS:-"bpf rename chown fchownat chmod fchmodat unlink unlinkat mkdir"}
 
 setup() {
 	tx_setup_bpffs
