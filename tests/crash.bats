@@ -82,7 +82,7 @@ send() {
 
 # config_names CONFIG: CONFIG_NAMES[CONFIG] holds its names and the
 # unmatched range's (read once per config: a sweep checks hundreds of times).
-declare -A CONFIG_NAMES
+declare -gA CONFIG_NAMES
 config_names() {
 	[[ -n ${CONFIG_NAMES[$1]:-} ]] || CONFIG_NAMES[$1]="$("$PYTHON" -c '
 import json, sys
@@ -256,21 +256,27 @@ stop_ping() {
 }
 
 @test "reloads killed after random delays under traffic lose no packet and never leave seq odd" {
-	local round configs=("$B" "$GROW" "$A") target text out tx rx
+	local round configs=("$B" "$GROW" "$A") target text out tx rx start span delay killed=0
 	run loader -f "$A"
 	assert_success
+	# The delays fall in the last quarter of a reload, as long as one takes
+	# here: before, it only reads, builds and loads; the changes come last.
+	start=$(date +%s%N)
+	loader -f "$B" >/dev/null || fail "reload to $B failed"
+	span=$((($(date +%s%N) - start) / 1000000 + 1))
 	tx_bg "$NS_A" ping -i 0.002 "$IP4_B"
 	for round in $(seq 1 30); do
 		target=${configs[round % 3]}
-		# 0-90 ms: the loader's whole run here is about that long.
-		tx_in "$NS_A" timeout -s KILL "0.0$((RANDOM % 10))$((RANDOM % 10))" \
+		delay=$((span * 3 / 4 + RANDOM % (span / 4 + 1)))
+		tx_in "$NS_A" timeout -s KILL "$((delay / 1000)).$(printf %03d $((delay % 1000)))" \
 			"$BUILD/texporter-load" --pin-root "$PIN_ROOT" -i "$IF_A" --group root -f "$target" \
-			>/dev/null 2>&1 || true
+			>/dev/null 2>&1 || killed=$((killed + 1))
 		run loader -f "$target"
 		assert_success
 		out=$(tx_in "$NS_A" "$PYTHON" "$TX_TOOLS/pinstate.py" "$DIR" "$IF_A" 0 2>&1) ||
-			fail "round $round: $out"
+			fail "round $round (killed after $delay of $span ms): $out"
 	done
+	echo "# $killed of 30 reloads killed, after $((span * 3 / 4)) to $span ms" >&3
 	stop_ping
 	wait "$TX_BG_PID" || true
 	read -r tx rx < <(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$TX_BG_LOG")
