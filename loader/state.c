@@ -135,7 +135,7 @@ static __u32 map_id(int fd)
 /* Whether program PROG uses both maps WANT (two ids, neither 0). */
 static bool prog_uses_maps(int prog, const __u32 want[2])
 {
-	__u32 ids[16], found = 0;
+	__u32 ids[16] = { 0 }, found = 0;
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
 
