@@ -19,6 +19,9 @@
  *             4 MiB (the loader probes), split into elements of
  *             TEXPORTER_TRIE_CHUNK_ENTRIES each (meta.features says which)
  *   link_ingress, link_egress  bpf_link pins (0600); absent for legacy tc
+ *   journal, next_*  the loader's own, only while a reload is under way or
+ *             after a loader was killed in one (loader/journal.h); readers
+ *             ignore them
  */
 #ifndef TEXPORTER_H
 #define TEXPORTER_H

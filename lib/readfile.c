@@ -56,8 +56,7 @@ enum readfile_error readfile(const char *path, size_t max_bytes, char **text, si
 {
 	enum readfile_error err;
 	struct stat st;
-	size_t hint = 0;
-	int e, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int e, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return READFILE_OPEN;
@@ -65,17 +64,34 @@ enum readfile_error readfile(const char *path, size_t max_bytes, char **text, si
 		err = READFILE_STAT;
 	else if (S_ISDIR(st.st_mode))
 		err = READFILE_DIRECTORY;
-	else if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max_bytes)
+	else if (!S_ISREG(st.st_mode))
+		err = READFILE_SPECIAL;
+	else if ((uintmax_t)st.st_size > max_bytes)
 		err = READFILE_TOO_LARGE;
 	else
 		err = READFILE_OK;
 	if (err == READFILE_OK) {
-		if (S_ISREG(st.st_mode))
-			hint = (size_t)st.st_size;
-		err = readfile_fd(fd, hint, max_bytes, text, len);
+		err = readfile_fd(fd, (size_t)st.st_size, max_bytes, text, len);
 	}
 	e = errno; /* for READFILE_STAT and READFILE_READ */
 	close(fd);
 	errno = e;
 	return err;
+}
+
+const char *readfile_kind(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return "not a regular file";
+	if (S_ISFIFO(st.st_mode))
+		return "a FIFO";
+	if (S_ISSOCK(st.st_mode))
+		return "a socket";
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		return "a device";
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	return S_ISREG(st.st_mode) ? "a regular file" : "not a regular file";
 }

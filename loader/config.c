@@ -130,6 +130,9 @@ static int config_read_file(struct config_report *rep, char **text, size_t *len)
 	if (err == READFILE_TOO_LARGE)
 		config_error(rep, "is larger than %u MiB; it cannot be a range config",
 			     CONFIG_MAX_BYTES >> 20);
+	else if (err == READFILE_SPECIAL)
+		config_error(rep, "is %s, not a regular file; write the range config to a file",
+			     readfile_kind(rep->path));
 	else if (err == READFILE_OPEN || err == READFILE_STAT || err == READFILE_READ)
 		config_error(rep, "%s: %s", problem[err], strerror(errno));
 	else

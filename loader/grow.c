@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
+#include "mapio.h"
 #include "pindir.h"
 
 int wait_for_running_programs(void)
@@ -35,21 +36,29 @@ int wait_for_running_programs(void)
  * old carry, into TOTALS (indexed with the old capacity). */
 static int read_old_totals(const struct state *cur, struct texporter_counter *totals)
 {
-	__u32 capacity = cur->meta.capacity;
-	__u32 slots = texporter_counter_slots(capacity);
-	struct texporter_counter carry = { 0 };
-	__u64 sum[2];
+	__u32 slots = texporter_counter_slots(cur->meta.capacity);
+	int ncpus = percpu_ncpus();
+	size_t percpu_size = sizeof(*totals) * (size_t)ncpus;
+	__u64 *values = calloc(slots, percpu_size);
+	int err = -1;
 
-	for (__u32 k = 0; k < slots; k++) {
-		if (percpu_lookup_sum(cur->pins.counters, k, sum, 2) ||
-		    (cur->pins.carry >= 0 && bpf_map_lookup_elem(cur->pins.carry, &k, &carry))) {
-			log_error("cannot read the counters of %s: %s", cur->dir, strerror(errno));
-			return -1;
+	if (values && mapio_read_all(cur->pins.counters, slots, percpu_size, values) == 0 &&
+	    (cur->pins.carry < 0 || mapio_read_all(cur->pins.carry, slots, sizeof(*totals), totals) == 0)) {
+		for (__u32 k = 0; k < slots; k++) {
+			__u64 sum[2] = { 0, 0 };
+
+			percpu_sum(values + (size_t)k * 2 * (size_t)ncpus, ncpus, 2, sum);
+			if (cur->pins.carry < 0)
+				totals[k].bytes = totals[k].packets = 0;
+			totals[k].bytes += sum[0];
+			totals[k].packets += sum[1];
 		}
-		totals[k].bytes = sum[0] + carry.bytes;
-		totals[k].packets = sum[1] + carry.packets;
+		err = 0;
 	}
-	return 0;
+	if (err)
+		log_error("cannot read the counters of %s: %s", cur->dir, strerror(errno));
+	free(values);
+	return err;
 }
 
 /* Carries the totals of named ids only: an unnamed id's slots hold counts of
@@ -77,7 +86,8 @@ static int write_carry(int carry_fd, const struct texporter_counter *totals,
 	return 0;
 }
 
-int grow_carry(const struct state *cur, __u32 new_capacity)
+int grow_carry(const struct state *cur, __u32 new_capacity, const struct texporter_name *names,
+	       const char *pin, gid_t gid)
 {
 	__u32 old_capacity = cur->meta.capacity;
 	__u32 entries = texporter_counter_slots(new_capacity);
@@ -95,10 +105,10 @@ int grow_carry(const struct state *cur, __u32 new_capacity)
 		goto out;
 	}
 	if (read_old_totals(cur, totals) ||
-	    write_carry(carry_fd, totals, cur->names, old_capacity, new_capacity) ||
-	    pindir_replace(carry_fd, cur->dir, TEXPORTER_PIN_CARRY))
+	    write_carry(carry_fd, totals, names, old_capacity, new_capacity) ||
+	    pindir_replace(carry_fd, cur->dir, pin, gid))
 		goto out;
-	log_info("%s: counter map grown from %u to %u range ids", cur->dir, old_capacity,
+	log_info("%s: counter map grows from %u to %u range ids", cur->dir, old_capacity,
 		 new_capacity);
 	err = 0;
 out:

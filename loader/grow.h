@@ -7,6 +7,8 @@
 #ifndef TEXPORTER_GROW_H
 #define TEXPORTER_GROW_H
 
+#include <sys/types.h>
+
 #include "state.h"
 
 /* Returns once every BPF program that was running when it was called has
@@ -14,8 +16,11 @@
 int wait_for_running_programs(void);
 
 /* After the switch to a program with a counter map of NEW_CAPACITY: waits
- * for the old program to finish, then pins a carry map of NEW_CAPACITY
- * holding the old counters plus the old carry. */
-int grow_carry(const struct state *cur, __u32 new_capacity);
+ * for the old program to finish, then pins as PIN (owned by root:GID) a
+ * carry map of NEW_CAPACITY holding the old counters plus the old carry of
+ * the ids NAMES (the names after the change) names. Reads only what no
+ * program writes any more, so it may be repeated. */
+int grow_carry(const struct state *cur, __u32 new_capacity, const struct texporter_name *names,
+	       const char *pin, gid_t gid);
 
 #endif /* TEXPORTER_GROW_H */

@@ -2,11 +2,16 @@
 /*
  * Load and reload. Everything that can fail for a reason of the config or
  * the kernel (validation, id planning, trie build, program load, trie fill)
- * happens before the running state is touched. Then, with meta.seq odd:
- * names of new ids are written (their counters cleared first), the new
- * program replaces the old one in each attachment in one step, names of
- * removed ids are cleared, pins and meta are updated and seq is made even.
- * docs/architecture.md explains why a scrape never sees a half state.
+ * happens before the running state is touched. A first load attaches, pins
+ * everything but meta, and pins meta last: the interface appears to
+ * readers whole, or not at all. A reload clears the counters of the ids it
+ * hands out anew, stages what it installs and writes its intent to the
+ * journal (loader/journal.h); then, with meta.seq odd, it writes the new
+ * names, switches each direction to the new program in one step and
+ * completes (carry, renames, names, meta with seq even). Whatever instant
+ * the loader dies at, the next run finds the old state or completes the
+ * new one. docs/architecture.md explains why a scrape never sees a half
+ * state.
  */
 #include "load.h"
 
@@ -25,11 +30,12 @@
 
 #include "config.h"
 #include "group.h"
-#include "grow.h"
 #include "ids.h"
+#include "journal.h"
 #include "kernel.h"
 #include "hash.h"
 #include "log.h"
+#include "mapio.h"
 #include "pindir.h"
 #include "state.h"
 #include "texporter.skel.h"
@@ -56,7 +62,8 @@ struct job {
 	__u32 capacity;
 	bool grow;
 	__u64 hash;
-	int names_fd, meta_fd; /* the cur ones on reload, new ones on a first load */
+	int names_fd; /* the names after this job: pinned by a first load, staged by a reload */
+	int meta_fd;  /* a first load's */
 };
 
 /* The config, every option that shapes the result of a load, the data
@@ -112,11 +119,17 @@ static int job_prepare(struct job *j)
 	return EXIT_OK;
 }
 
+/* Unchanged only when what runs and what is pinned is what this job would
+ * make: the same config and options, both directions attached to programs
+ * that use the pinned maps, no change in progress, pins owned as asked. */
 static bool job_unchanged(const struct job *j)
 {
 	return j->cur.loaded && !j->grow && j->cur.meta.config_hash == j->hash &&
+	       !(j->cur.meta.seq & 1) &&
 	       state_attached(&j->cur, DIR_INGRESS, j->ifindex) &&
-	       state_attached(&j->cur, DIR_EGRESS, j->ifindex);
+	       state_attached(&j->cur, DIR_EGRESS, j->ifindex) &&
+	       state_runs_pinned_maps(&j->cur, j->ifindex) &&
+	       pindir_owner_matches(j->cur.dir, j->gid);
 }
 
 static bool job_xdp_single(const struct job *j)
@@ -191,120 +204,72 @@ static int create_map(enum bpf_map_type type, const char *name, __u32 value_size
 	return fd;
 }
 
+/* The names table after this job (every name of the plan), and a first
+ * load's meta. */
 static int job_open_tables(struct job *j)
 {
-	if (j->cur.loaded) {
-		j->meta_fd = j->cur.pins.meta;
-		j->names_fd = j->cur.pins.names;
-		return 0;
+	if (!j->cur.loaded) {
+		j->meta_fd = create_map(BPF_MAP_TYPE_ARRAY, "texporter_meta",
+					sizeof(struct texporter_meta), 1);
+		if (j->meta_fd < 0)
+			return -1;
 	}
-	j->meta_fd = create_map(BPF_MAP_TYPE_ARRAY, "texporter_meta", sizeof(struct texporter_meta), 1);
 	j->names_fd = create_map(BPF_MAP_TYPE_ARRAY, "texporter_names", sizeof(struct texporter_name),
 				 TEXPORTER_MAX_IDS);
-	return j->meta_fd < 0 || j->names_fd < 0 ? -1 : 0;
-}
-
-/* Zeroes every slot of ID (as source and as destination) in both families
- * of a counter-shaped map (VALUE_SIZE: all CPUs' values for a per-CPU map).
- * Only for ids no attached program classifies into. */
-static int clear_id_slots(int fd, size_t value_size, __u32 capacity, __u32 id)
-{
-	void *zeros = calloc(1, value_size);
-	int err = 0;
-
-	if (!zeros)
+	if (j->names_fd < 0)
 		return -1;
-	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT && !err; f++) {
-		for (__u32 other = 0; other < capacity && !err; other++) {
-			__u32 keys[2] = { texporter_counter_index(capacity, f, id, other),
-					  texporter_counter_index(capacity, f, other, id) };
-
-			for (int k = 0; k < 2 && !err; k++)
-				err = bpf_map_update_elem(fd, &keys[k], zeros, BPF_ANY);
-		}
+	if (mapio_write_all(j->names_fd, TEXPORTER_MAX_IDS, sizeof(*j->plan.names), j->plan.names)) {
+		log_error("cannot write the range names: %s", strerror(errno));
+		return -1;
 	}
-	if (err)
-		log_error("cannot clear the counters of range id %u: %s", id, strerror(errno));
-	free(zeros);
-	return err;
+	return 0;
 }
 
-/* Names of ids that are new: counters and carried totals cleared (a reused
- * id must not inherit old counts), then the name written. Before the
- * switch, no program classifies into these ids, so nothing is counted
- * meanwhile. A grown map starts empty, and its carry skips unnamed ids. */
-static int job_add_names(struct job *j)
+/* Before a reload hands out ids anew: every slot of those ids (as source
+ * and as destination, both families) zeroed in the counters and carried
+ * totals (a reused id must not inherit old counts; nor may a grown map's
+ * carry take them over), in one call per map. No program classifies into
+ * these ids, and until the journal is written no reader sees a name for
+ * them, so a loader killed here loses nothing; after it, they are never
+ * cleared again. */
+static int job_clear_fresh(struct job *j)
 {
-	int counters_fd = bpf_map__fd(j->skel->maps.counters);
+	__u32 capacity = j->cur.meta.capacity, n = 0;
+	__u32 *keys = calloc(4 * (size_t)capacity * capacity, sizeof(*keys));
 	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)percpu_ncpus();
-	bool maps_fresh = !j->cur.loaded || j->grow;
+	void *zeros = calloc(1, percpu_size);
+	int err = -1;
 
-	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
-		bool is_new = j->plan.fresh[id] || (id == 0 && !j->cur.loaded);
-
-		if (!is_new)
-			continue;
-		if (!maps_fresh &&
-		    (clear_id_slots(counters_fd, percpu_size, j->capacity, id) ||
-		     (j->cur.pins.carry >= 0 &&
-		      clear_id_slots(j->cur.pins.carry, sizeof(struct texporter_counter), j->capacity, id))))
-			return -1;
-		if (state_write_name(j->names_fd, id, &j->plan.names[id]))
-			return -1;
-	}
-	return 0;
-}
-
-/* After the switch: forget the names no program classifies into any more.
- * Their counters stay until the id is handed out again. */
-static int job_drop_names(struct job *j)
-{
-	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
-		bool renamed_unmatched = id == 0 &&
-			strcmp(j->cur.names[0].name, j->plan.names[0].name) != 0;
-
-		if ((j->plan.removed[id] || renamed_unmatched) &&
-		    state_write_name(j->names_fd, id, &j->plan.names[id]))
-			return -1;
-	}
-	return 0;
+	for (__u32 id = 1; keys && id < capacity; id++)
+		for (__u32 f = 0; j->plan.fresh[id] && f < TEXPORTER_FAMILY_COUNT; f++)
+			for (__u32 other = 0; other < capacity; other++) {
+				keys[n++] = texporter_counter_index(capacity, f, id, other);
+				keys[n++] = texporter_counter_index(capacity, f, other, id);
+			}
+	if (keys && zeros &&
+	    mapio_write_same(j->cur.pins.counters, keys, n, zeros, percpu_size) == 0 &&
+	    (j->cur.pins.carry < 0 ||
+	     mapio_write_same(j->cur.pins.carry, keys, n, zeros, sizeof(struct texporter_counter)) == 0))
+		err = 0;
+	if (err)
+		log_error("cannot clear the counters of the ids handed out anew: %s", strerror(errno));
+	free(zeros);
+	free(keys);
+	return err;
 }
 
 static const char *const link_pins[] = { TEXPORTER_PIN_LINK_INGRESS, TEXPORTER_PIN_LINK_EGRESS };
 
-/* Takes one direction to the new program: in place when the current
- * attachment is alive and of the requested kind, otherwise by removing it
- * and attaching anew (a moment without counting, never double counting). */
 static int job_attach_direction(struct job *j, enum direction dir, int prog_fd)
 {
-	struct attachment *cur = &j->cur.att[dir];
+	struct journal_take t = { .att = { .link_fd = -1 } };
+	int err = journal_take_direction(&j->cur, dir, &j->req, j->ifindex, j->o->ifname, prog_fd, &t);
 
-	if (state_attached(&j->cur, dir, j->ifindex) &&
-	    attach_matches(&j->req, dir, cur->how)) {
-		j->att[dir] = *cur;
-		if (attach_switch(cur, dir, j->ifindex, j->o->ifname, prog_fd))
-			return -1;
-		j->switched[dir] = true;
-		return 0;
-	}
-	if (j->cur.loaded) {
-		char path[PATH_MAX];
-
-		if (cur->how == TEXPORTER_ATTACH_TC_LEGACY && (int)j->cur.meta.ifindex == j->ifindex)
-			attach_remove_legacy(dir, j->ifindex, j->o->ifname);
-		if (pindir_path(path, j->cur.dir, link_pins[dir]) == 0)
-			unlink(path);
-		if (cur->link_fd >= 0) {
-			attach_detach_link(cur->link_fd);
-			close(cur->link_fd);
-		}
-		cur->link_fd = -1;
-		j->removed_old[dir] = true;
-	}
-	if (attach_new(&j->req, dir, j->ifindex, j->o->ifname, prog_fd, &j->att[dir]))
-		return -1;
-	j->attached_new[dir] = true;
-	return 0;
+	j->att[dir] = t.att;
+	j->switched[dir] = t.switched;
+	j->removed_old[dir] = t.removed_old;
+	j->attached_new[dir] = t.attached_new;
+	return err;
 }
 
 static void job_undo_new_attachments(struct job *j)
@@ -334,7 +299,7 @@ static void job_reattach_old(struct job *j, enum direction dir)
 		return;
 	}
 	if (back.link_fd >= 0) {
-		pindir_replace(back.link_fd, j->cur.dir, link_pins[dir]);
+		pindir_replace(back.link_fd, j->cur.dir, link_pins[dir], 0);
 		close(back.link_fd);
 	}
 	log_info("%s: kept %s", j->o->ifname, attach_describe(back.how));
@@ -353,19 +318,28 @@ static void job_restore_attachments(struct job *j)
 			job_reattach_old(j, dir);
 }
 
-static int job_attach(struct job *j)
+/* The new program of each direction (enum direction). */
+static void job_programs(const struct job *j, int prog[2])
 {
 	int xdp_fd = bpf_program__fd(job_xdp_single(j) ? j->skel->progs.texporter_xdp_single :
 							 j->skel->progs.texporter_xdp);
-	int tc_fd = bpf_program__fd(j->skel->progs.texporter_tc);
-	int ingress_fd = j->req.ingress == INGRESS_XDP ? xdp_fd : tc_fd;
+
+	prog[DIR_EGRESS] = bpf_program__fd(j->skel->progs.texporter_tc);
+	prog[DIR_INGRESS] = j->req.ingress == INGRESS_XDP ? xdp_fd : prog[DIR_EGRESS];
+}
+
+static int job_attach(struct job *j)
+{
+	int prog[2];
 	int err = 0;
+
+	job_programs(j, prog);
 
 	for (int dir = 0; dir < 2; dir++)
 		j->old_prog[dir] = state_attached(&j->cur, dir, j->ifindex) ?
 			attach_prog_fd(&j->cur.att[dir], dir, j->ifindex) : -1;
-	if (job_attach_direction(j, DIR_INGRESS, ingress_fd) ||
-	    job_attach_direction(j, DIR_EGRESS, tc_fd)) {
+	if (job_attach_direction(j, DIR_INGRESS, prog[DIR_INGRESS]) ||
+	    job_attach_direction(j, DIR_EGRESS, prog[DIR_EGRESS])) {
 		job_restore_attachments(j);
 		err = -1;
 	}
@@ -375,23 +349,23 @@ static int job_attach(struct job *j)
 	return err;
 }
 
+/* A first load's pins, meta aside, each with its owner and mode. */
 static int job_pin(struct job *j)
 {
-	const char *dir = j->cur.dir;
+	const struct {
+		int fd;
+		const char *name;
+	} pins[] = {
+		{ bpf_map__fd(j->skel->maps.ranges), TEXPORTER_PIN_RANGES },
+		{ j->names_fd, TEXPORTER_PIN_NAMES },
+		{ bpf_map__fd(j->skel->maps.errors), TEXPORTER_PIN_ERRORS },
+		{ bpf_map__fd(j->skel->maps.counters), TEXPORTER_PIN_COUNTERS },
+		{ j->att[DIR_INGRESS].link_fd, TEXPORTER_PIN_LINK_INGRESS },
+		{ j->att[DIR_EGRESS].link_fd, TEXPORTER_PIN_LINK_EGRESS },
+	};
 
-	if (pindir_replace(bpf_map__fd(j->skel->maps.ranges), dir, TEXPORTER_PIN_RANGES))
-		return -1;
-	if (!j->cur.loaded &&
-	    (pindir_replace(j->meta_fd, dir, TEXPORTER_PIN_META) ||
-	     pindir_replace(j->names_fd, dir, TEXPORTER_PIN_NAMES) ||
-	     pindir_replace(bpf_map__fd(j->skel->maps.errors), dir, TEXPORTER_PIN_ERRORS)))
-		return -1;
-	if ((!j->cur.loaded || j->grow) &&
-	    pindir_replace(bpf_map__fd(j->skel->maps.counters), dir, TEXPORTER_PIN_COUNTERS))
-		return -1;
-	for (int d = 0; d < 2; d++)
-		if (j->attached_new[d] && j->att[d].link_fd >= 0 &&
-		    pindir_replace(j->att[d].link_fd, dir, link_pins[d]))
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+		if (pins[i].fd >= 0 && pindir_replace(pins[i].fd, j->cur.dir, pins[i].name, j->gid))
 			return -1;
 	return 0;
 }
@@ -438,53 +412,56 @@ static void job_report(const struct job *j, const char *what, const struct texpo
 	fflush(stdout);
 }
 
-/* The part that changes the running state, under meta.seq odd. */
-static int job_commit(struct job *j)
+/* A first load: attach, pin all but meta, pin meta (the commit). Killed
+ * before the commit, it leaves a directory without meta, which the next
+ * run removes with what it attached (journal_recover). */
+static int job_first_load(struct job *j)
 {
 	struct texporter_meta *m = &j->cur.meta;
-	bool fresh = !j->cur.loaded;
+	__u32 zero = 0;
 
-	if (!fresh) {
-		m->seq++;
-		if (state_write_meta(&j->cur))
-			return -1;
-	}
-	if (job_add_names(j) || job_attach(j))
-		goto undo;
-	if (!fresh && (job_drop_names(j) ||
-		       (j->grow && grow_carry(&j->cur, j->capacity))))
-		goto fail;
-	if (fresh && mkdir(j->cur.dir, 0750) && errno != EEXIST) {
+	if (job_attach(j))
+		return -1;
+	if ((mkdir(j->cur.dir, 0700) && errno != EEXIST) || chown(j->cur.dir, 0, j->gid) ||
+	    chmod(j->cur.dir, 0750)) {
 		log_error("cannot create %s: %s", j->cur.dir, strerror(errno));
-		goto fail; /* takes down what was just attached, legacy filters too */
-	}
-	if (job_pin(j))
 		goto fail;
+	}
 	job_fill_meta(j, m);
-	j->cur.pins.meta = j->meta_fd;
-	m->seq += fresh ? 0 : 1;
-	if (state_write_meta(&j->cur) || pindir_set_owner(j->cur.dir, j->gid))
+	if (job_pin(j) || bpf_map_update_elem(j->meta_fd, &zero, m, BPF_ANY) ||
+	    pindir_replace(j->meta_fd, j->cur.dir, TEXPORTER_PIN_META, j->gid))
 		goto fail;
 	return 0;
-undo:
-	/* Nothing visible changed: new names have no counts; restore them. */
-	for (__u32 id = 0; id < TEXPORTER_MAX_IDS && !fresh; id++)
-		if (j->plan.fresh[id])
-			state_write_name(j->names_fd, id, &j->cur.names[id]);
-	if (!fresh) {
-		m->seq++;
-		state_write_meta(&j->cur);
-	}
-	return -1;
 fail:
-	if (fresh) {
-		job_undo_new_attachments(j);
-		pindir_remove(j->cur.dir);
-	} else {
-		m->seq += m->seq & 1;
-		state_write_meta(&j->cur);
-	}
+	job_undo_new_attachments(j); /* legacy filters too */
+	pindir_remove(j->cur.dir);
 	return -1;
+}
+
+/* A reload, by the journal: clear, stage, begin (seq odd), names, switch,
+ * complete. A switch the kernel refuses takes everything back. */
+static int job_reload(struct job *j)
+{
+	struct journal_record rec = { .gid = (__u32)j->gid, .ingress = j->req.ingress,
+				      .xdp_mode = j->req.xdp_mode, .tc_mode = j->req.tc_mode };
+	struct journal_stage st = { .names = j->names_fd, .ranges = j->table.fd,
+				    .counters = j->grow ? bpf_map__fd(j->skel->maps.counters) : -1 };
+
+	rec.target = j->cur.meta;
+	job_fill_meta(j, &rec.target);
+	job_programs(j, st.prog);
+	if (job_clear_fresh(j) || journal_begin(&j->cur, &rec, &st))
+		return -1;
+	if (journal_add_names(&j->cur) || job_attach(j)) {
+		journal_abort(&j->cur);
+		return -1;
+	}
+	if (journal_complete(&j->cur, &rec, j->att, j->attached_new)) {
+		log_error("%s: the reload stopped half way; run texporter-load again to complete it",
+			  j->o->ifname);
+		return -1;
+	}
+	return 0;
 }
 
 static int job_run(struct job *j)
@@ -496,7 +473,8 @@ static int job_run(struct job *j)
 		return rc;
 	if (pindir_prepare_root(j->o->pin_root) || pindir_lock(j->o->pin_root) < 0)
 		return EXIT_RUNTIME;
-	if (pindir_path(dir, j->o->pin_root, j->o->ifname) || state_open(&j->cur, dir))
+	if (pindir_path(dir, j->o->pin_root, j->o->ifname) ||
+	    journal_recover(dir, j->o->ifname) || state_open(&j->cur, dir))
 		return EXIT_RUNTIME;
 	if (ids_plan(&j->plan, j->cur.loaded ? j->cur.names : NULL, &j->cfg, j->o->unmatched))
 		return EXIT_USAGE;
@@ -518,7 +496,8 @@ static int job_run(struct job *j)
 		return err == E2BIG ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	if (kernel_create_table(j->trie.used, &j->table) || job_load_programs(j) ||
-	    job_fill_trie(j) || job_open_tables(j) || job_commit(j))
+	    job_fill_trie(j) || job_open_tables(j) ||
+	    (j->cur.loaded ? job_reload(j) : job_first_load(j)))
 		return EXIT_RUNTIME;
 	job_report(j, j->cur.loaded ? "reloaded" : "attached", &j->cur.meta);
 	return EXIT_OK;
@@ -537,12 +516,10 @@ int load_run(const struct load_options *o)
 	for (int d = 0; d < 2; d++)
 		if (j.att[d].link_fd >= 0 && j.att[d].link_fd != j.cur.att[d].link_fd)
 			close(j.att[d].link_fd);
-	if (!j.cur.loaded) {
-		if (j.meta_fd >= 0 && j.meta_fd != j.cur.pins.meta)
-			close(j.meta_fd);
-		if (j.names_fd >= 0)
-			close(j.names_fd);
-	}
+	if (j.meta_fd >= 0)
+		close(j.meta_fd);
+	if (j.names_fd >= 0)
+		close(j.names_fd);
 	state_close(&j.cur);
 	if (j.table.fd >= 0)
 		close(j.table.fd);

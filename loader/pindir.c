@@ -68,20 +68,71 @@ static int mount_sys_fs_bpf(void)
 	return 0;
 }
 
+/* The deepest existing directory on the way to PATH must be a bpffs: only
+ * then may the missing part be created (on that bpffs). */
+static int check_parent_bpffs(const char *path)
+{
+	char buf[PATH_MAX];
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	while ((slash = strrchr(buf, '/'))) {
+		struct stat st;
+
+		*(slash == buf ? slash + 1 : slash) = '\0';
+		if (stat(buf, &st) == 0)
+			return path_is_bpffs(buf) ? 0 : -1;
+		if (slash == buf)
+			break;
+	}
+	return -1;
+}
+
+/* ROOT, opened (through any symlink), must be a directory on a bpffs
+ * owned by root before its mode is touched: anything else is not ours. */
+static int claim_root(const char *root)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sfs;
+	struct stat st;
+	int err = -1;
+
+	if (fd < 0) {
+		log_error("cannot open pin root %s: %s", root, strerror(errno));
+		return -1;
+	}
+	if (fstatfs(fd, &sfs) || sfs.f_type != BPF_FS_MAGIC)
+		log_error("pin root %s is not on a bpffs; mount one there (mount -t bpf bpf DIR) or choose another --pin-root; it was left as it is",
+			  root);
+	else if (fstat(fd, &st) || st.st_uid != 0)
+		log_error("pin root %s is owned by uid %u, not root: it is not texporter's; choose another --pin-root; it was left as it is",
+			  root, (unsigned int)st.st_uid);
+	else if ((st.st_mode & 07777) != 0755 && fchmod(fd, 0755))
+		log_error("cannot make pin root %s mode 0755: %s", root, strerror(errno));
+	else
+		err = 0;
+	close(fd);
+	return err;
+}
+
 int pindir_prepare_root(const char *root)
 {
+	struct stat st;
+
 	if (path_is_below(root, SYS_FS_BPF) && mount_sys_fs_bpf())
 		return -1;
-	if (mkdir_parents(root, 0755) || chmod(root, 0755)) {
-		log_error("cannot create pin root %s: %s", root, strerror(errno));
-		return -1;
+	if (stat(root, &st) && errno == ENOENT) {
+		if (check_parent_bpffs(root)) {
+			log_error("pin root %s does not exist and is not below a bpffs; mount one (mount -t bpf bpf DIR) or choose another --pin-root",
+				  root);
+			return -1;
+		}
+		if (mkdir_parents(root, 0755)) {
+			log_error("cannot create pin root %s: %s", root, strerror(errno));
+			return -1;
+		}
 	}
-	if (!path_is_bpffs(root)) {
-		log_error("pin root %s is not on a bpffs; mount one there (mount -t bpf bpf DIR) or choose another --pin-root",
-			  root);
-		return -1;
-	}
-	return 0;
+	return claim_root(root);
 }
 
 int pindir_lock(const char *root)
@@ -113,10 +164,34 @@ int pindir_path(char *out, const char *dir, const char *name)
 	return 0;
 }
 
-int pindir_replace(int fd, const char *dir, const char *name)
+/* Pins of programs and links, and the loader's journal, are root's alone;
+ * every other pin is a map the readers' group may read. */
+static bool pin_is_private(const char *name)
+{
+	if (strncmp(name, "new_", 4) == 0)
+		name += 4; /* pindir_replace's temporary name of a pin */
+	return strncmp(name, "link_", 5) == 0 || strcmp(name, "journal") == 0 ||
+	       strncmp(name, "next_prog_", 10) == 0;
+}
+
+/* Sets the owner and mode of DIRFD's entry NAME by the rule above. */
+static int set_pin_owner(int dirfd, const char *dir, const char *name, gid_t gid)
+{
+	bool private = pin_is_private(name);
+
+	if (fchownat(dirfd, name, 0, private ? 0 : gid, AT_SYMLINK_NOFOLLOW) ||
+	    fchmodat(dirfd, name, private ? 0600 : 0440, 0)) {
+		log_error("cannot set owner and mode of %s/%s: %s", dir, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int pindir_replace(int fd, const char *dir, const char *name, gid_t gid)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	char tmp_name[TEXPORTER_NAME_LEN];
+	int dirfd, err = -1;
 
 	/* bpffs reserves dots in names: the temporary pin is new_NAME. */
 	snprintf(tmp_name, sizeof(tmp_name), "new_%s", name);
@@ -127,17 +202,19 @@ int pindir_replace(int fd, const char *dir, const char *name)
 		log_error("cannot pin %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (rename(tmp, path)) {
-		log_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
+	/* Owner and mode before the name appears: a pin is never seen, nor
+	 * left behind by a killed loader, with other permissions. */
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd >= 0 && set_pin_owner(dirfd, dir, tmp_name, gid) == 0) {
+		err = rename(tmp, path);
+		if (err)
+			log_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
 	}
-	return 0;
-}
-
-static bool pin_is_link(const char *name)
-{
-	return strncmp(name, "link_", 5) == 0;
+	if (dirfd >= 0)
+		close(dirfd);
+	if (err)
+		unlink(tmp);
+	return err;
 }
 
 int pindir_set_owner(const char *dir, gid_t gid)
@@ -150,24 +227,39 @@ int pindir_set_owner(const char *dir, gid_t gid)
 		log_error("cannot open %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d))) {
-		bool link = pin_is_link(de->d_name);
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (fchownat(dirfd(d), de->d_name, 0, link ? 0 : gid, 0) ||
-		    fchmodat(dirfd(d), de->d_name, link ? 0600 : 0440, 0)) {
-			log_error("cannot set owner and mode of %s/%s: %s", dir, de->d_name,
-				  strerror(errno));
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && set_pin_owner(dirfd(d), dir, de->d_name, gid))
 			err = -1;
-		}
-	}
 	closedir(d);
 	if (chown(dir, 0, gid) || chmod(dir, 0750)) {
 		log_error("cannot set owner and mode of %s: %s", dir, strerror(errno));
 		err = -1;
 	}
 	return err;
+}
+
+static bool owned_as(const struct stat *st, gid_t gid, mode_t mode)
+{
+	return st->st_uid == 0 && st->st_gid == gid && (st->st_mode & 07777) == mode;
+}
+
+bool pindir_owner_matches(const char *dir, gid_t gid)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	bool ok = d && fstat(dirfd(d), &st) == 0 && owned_as(&st, gid, 0750);
+
+	while (ok && (de = readdir(d))) {
+		bool private = pin_is_private(de->d_name);
+
+		if (de->d_name[0] != '.')
+			ok = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			     owned_as(&st, private ? 0 : gid, private ? 0600 : 0440);
+	}
+	if (d)
+		closedir(d);
+	return ok;
 }
 
 int pindir_remove(const char *dir)

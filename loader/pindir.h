@@ -11,7 +11,9 @@
 
 /* Makes sure ROOT exists on a bpffs, mounting bpffs on /sys/fs/bpf when
  * ROOT is below it and nothing is mounted there yet (as bpftool and tc
- * do). Returns 0 or -1 after logging. */
+ * do). ROOT (followed through symlinks) is made 0755 only once it is
+ * proven a root-owned directory on a bpffs; a missing ROOT is created only
+ * below a bpffs. Returns 0 or -1 after logging, having changed nothing. */
 int pindir_prepare_root(const char *root);
 
 /* Takes the loaders' lock on ROOT (waiting for another loader, with a
@@ -19,10 +21,14 @@ int pindir_prepare_root(const char *root);
 int pindir_lock(const char *root);
 
 int pindir_path(char *out, const char *dir, const char *name);
-/* Pins FD as DIR/NAME, replacing whatever was there in one rename. */
-int pindir_replace(int fd, const char *dir, const char *name);
-/* Directory 0750 and maps 0440 root:GID, links 0600 root:root. */
+/* Pins FD as DIR/NAME, replacing whatever was there in one rename, with
+ * its owner and mode (below) already set. */
+int pindir_replace(int fd, const char *dir, const char *name, gid_t gid);
+/* Directory 0750 and maps 0440 root:GID; programs, links and the journal
+ * 0600 root:root. */
 int pindir_set_owner(const char *dir, gid_t gid);
+/* Whether DIR and every pin in it are owned as pindir_set_owner makes them. */
+bool pindir_owner_matches(const char *dir, gid_t gid);
 /* Removes every pin in DIR and DIR itself. */
 int pindir_remove(const char *dir);
 bool pindir_exists(const char *dir);

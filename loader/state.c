@@ -5,20 +5,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
 #include <net/if.h>
 
 #include "log.h"
+#include "mapio.h"
 #include "pindir.h"
+#include "readfile.h"
 
 static void state_init(struct state *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->pins = IFACE_PINS_CLOSED;
 	s->att[DIR_INGRESS].link_fd = s->att[DIR_EGRESS].link_fd = -1;
+}
+
+int state_read_names(int fd, struct texporter_name *names)
+{
+	return mapio_read_all(fd, TEXPORTER_MAX_IDS, sizeof(*names), names);
 }
 
 static int state_read(struct state *s)
@@ -37,16 +47,31 @@ static int state_read(struct state *s)
 	s->names = calloc(TEXPORTER_MAX_IDS, sizeof(*s->names));
 	if (!s->names)
 		return -1;
-	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++) {
-		if (bpf_map_lookup_elem(s->pins.names, &id, &s->names[id])) {
-			log_error("cannot read %s/%s: %s", s->dir, TEXPORTER_PIN_NAMES,
-				  strerror(errno));
-			return -1;
-		}
+	if (state_read_names(s->pins.names, s->names)) {
+		log_error("cannot read %s/%s: %s", s->dir, TEXPORTER_PIN_NAMES, strerror(errno));
+		return -1;
 	}
 	s->att[DIR_INGRESS].how = s->meta.ingress;
 	s->att[DIR_EGRESS].how = s->meta.egress;
 	return 0;
+}
+
+/* Why DIR/NAME could not be opened (ERR). bpffs holds symlinks too, and
+ * opening one that leads off the bpffs fails with EACCES, which would read
+ * as a permission problem: say what is there instead. */
+static void log_pin_error(const char *dir, const char *name, int err)
+{
+	char path[PATH_MAX];
+	struct statfs sfs;
+	struct stat st;
+
+	if (pindir_path(path, dir, name) == 0 && stat(path, &st) == 0 && statfs(path, &sfs) == 0 &&
+	    sfs.f_type != BPF_FS_MAGIC) {
+		log_error("%s is %s outside a bpffs (a symlink leads there), not a texporter pin; remove it (texporter-load --detach) and load again",
+			  path, readfile_kind(path));
+		return;
+	}
+	log_error("cannot open pin %s/%s: %s", dir, name, strerror(err));
 }
 
 int state_open(struct state *s, const char *dir)
@@ -64,7 +89,7 @@ int state_open(struct state *s, const char *dir)
 		return -1;
 	}
 	if (s->pins.meta < 0 || iface_pins_open_maps(&s->pins, dir, false, &failed)) {
-		log_error("cannot open pin %s/%s: %s", dir, failed, strerror(errno));
+		log_pin_error(dir, failed, errno);
 		return -1;
 	}
 	s->att[DIR_INGRESS].link_fd = pin_open(dir, TEXPORTER_PIN_LINK_INGRESS, false);
@@ -96,6 +121,50 @@ bool state_attached(const struct state *s, enum direction dir, int ifindex)
 	if (a->how == TEXPORTER_ATTACH_TC_LEGACY)
 		return true; /* the filter lives as long as the device */
 	return a->link_fd >= 0 && attach_link_ifindex(a->link_fd) == ifindex;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
+/* Whether program PROG uses both maps WANT (two ids, neither 0). */
+static bool prog_uses_maps(int prog, const __u32 want[2])
+{
+	__u32 ids[16] = { 0 }, found = 0;
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (prog < 0 || bpf_obj_get_info_by_fd(prog, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		found += ids[i] == want[0] || ids[i] == want[1];
+	return want[0] && want[1] && found == 2;
+}
+
+bool state_runs_pinned_maps(const struct state *s, int ifindex)
+{
+	int ranges = pin_open(s->dir, TEXPORTER_PIN_RANGES, true);
+	__u32 want[2] = { map_id(s->pins.counters), map_id(ranges) };
+	bool ok = true;
+
+	for (int dir = 0; dir < 2 && ok; dir++) {
+		int prog = attach_prog_fd(&s->att[dir], (enum direction)dir, ifindex);
+
+		ok = prog_uses_maps(prog, want);
+		if (prog >= 0)
+			close(prog);
+	}
+	if (ranges >= 0)
+		close(ranges);
+	return ok;
 }
 
 int state_write_meta(const struct state *s)

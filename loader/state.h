@@ -32,6 +32,15 @@ void state_close(struct state *s);
 /* Whether direction DIR is attached to the interface IFINDEX right now. */
 bool state_attached(const struct state *s, enum direction dir, int ifindex);
 
+/* Whether both directions run programs of one load that count into the
+ * pinned counter map with the pinned range table: not so after a loader
+ * died between switching the two directions. */
+bool state_runs_pinned_maps(const struct state *s, int ifindex);
+
+/* Reads all TEXPORTER_MAX_IDS entries of the names map FD into NAMES.
+ * 0, or -1 with errno. */
+int state_read_names(int fd, struct texporter_name *names);
+
 int state_write_meta(const struct state *s);
 int state_write_name(int names_fd, __u32 id, const struct texporter_name *name);
 

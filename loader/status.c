@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <net/if.h>
 
+#include "journal.h"
 #include "load.h"
 #include "log.h"
 #include "pindir.h"
@@ -96,7 +97,9 @@ static int status_interface(const char *root, const char *ifname)
 	struct state s;
 	int rc = EXIT_OK;
 
-	if (pindir_path(dir, root, ifname) || !pindir_exists(dir)) {
+	if (pindir_path(dir, root, ifname) || journal_recover(dir, ifname))
+		return EXIT_RUNTIME;
+	if (!pindir_exists(dir)) {
 		printf("%s: not loaded\n", ifname);
 		return EXIT_RUNTIME;
 	}
@@ -116,7 +119,9 @@ static int status_interface(const char *root, const char *ifname)
 	return rc;
 }
 
-int status_run(const struct load_options *o)
+/* A change a killed loader left half done is completed or taken back
+ * first, under the loaders' lock, so what is described is a whole state. */
+static int status_locked(const struct load_options *o)
 {
 	char **ifaces;
 	size_t n;
@@ -138,5 +143,20 @@ int status_run(const struct load_options *o)
 	if (!n)
 		printf("nothing loaded (no interface under %s)\n", o->pin_root);
 	iface_list_free(ifaces, n);
+	return rc;
+}
+
+int status_run(const struct load_options *o)
+{
+	int lock, rc;
+
+	log_route_libbpf();
+	if (!pindir_exists(o->pin_root))
+		return status_locked(o); /* nothing loaded: nothing to lock */
+	lock = pindir_lock(o->pin_root);
+	if (lock < 0)
+		return EXIT_RUNTIME;
+	rc = status_locked(o);
+	close(lock);
 	return rc;
 }
