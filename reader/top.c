@@ -398,15 +398,16 @@ int top_read(const struct scrape_config *cfg, struct top_run_state *st)
 	struct pins_snapshot cur;
 	int64_t at = now_ns();
 
-	if (snapshot_read(cfg, &cur, st->view.error, sizeof(st->view.error))) {
-		log_warn("%s", st->view.error);
+	if (snapshot_read(cfg, &cur, st->view.error, sizeof(st->view.error)))
 		return -1;
-	}
 	names_terminate(&cur);
 	if (view_build(&st->view, &cur, st->readings ? &st->prev : NULL,
 		       (double)(at - st->prev_ns) / 1e9)) {
+		/* Rows built so far point into cur: drop them with it. */
+		st->view.n_pairs = st->view.n_ifaces = 0;
 		snapshot_free(&cur);
-		snprintf(st->view.error, sizeof(st->view.error), "out of memory");
+		snprintf(st->view.error, sizeof(st->view.error),
+			 "out of memory for the rows of --top");
 		return -1;
 	}
 	st->view.error[0] = '\0';
@@ -441,14 +442,18 @@ static int top_plain_loop(const struct scrape_config *cfg,
 				  strerror(errno));
 			return EXIT_RUNTIME;
 		}
-		do {
+		for (;;) {
 			next += st->interval_ms;
 			if (next < now_ms()) /* stopped (SIGSTOP) or slow */
 				next = now_ms();
 			sleep_until(next);
 			if (top_stop)
 				return EXIT_OK;
-		} while (top_read(cfg, st));
+			if (top_read(cfg, st) == 0)
+				break;
+			/* No table for this reading; the next spans both. */
+			log_warn("%s", st->view.error);
+		}
 	}
 }
 

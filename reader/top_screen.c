@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -415,6 +416,14 @@ static void screen_measure(struct screen *s)
 	}
 }
 
+static bool same_terminal(int a, int b)
+{
+	struct stat sa, sb;
+
+	return isatty(a) && isatty(b) && fstat(a, &sa) == 0 &&
+	       fstat(b, &sb) == 0 && sa.st_rdev == sb.st_rdev;
+}
+
 /* Keys without Enter and without echo; Ctrl-C still raises SIGINT. The
  * alternate screen keeps the shell's scrollback as it was. */
 static void screen_enter(struct screen *s)
@@ -432,7 +441,7 @@ static void screen_enter(struct screen *s)
 	/* Messages on the same terminal would tear the frame; the status
 	 * line shows why a reading failed instead. */
 	s->saved_stderr = -1;
-	if (isatty(2)) {
+	if (same_terminal(1, 2)) {
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 		s->saved_stderr = fcntl(2, F_DUPFD_CLOEXEC, 3);

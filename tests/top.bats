@@ -189,6 +189,24 @@ pair ipv6 lan peer'
 	assert_equal "$(top_sum 7 pair "$IF_A" ipv4 lan peer)" 20000
 }
 
+@test "not a terminal: a reading that fails prints no table but a warning, and --top goes on" {
+	top_plain_start --interval 0.3 -i "$IF_A"
+	top_wait_tables 1
+	run tx_load "$NS_A" -i "$IF_A" --detach
+	assert_success
+	tx_wait_until 10 grep -q "warn: interface $IF_A is not loaded" "$TOP_LOG.err"
+	local seen
+	seen=$(top_tables)
+	run tx_load "$NS_A" -i "$IF_A" -f "$CFG"
+	assert_success
+	tx_sendraw_from a 4 --count 4 --l3-size 250
+	top_wait_tables $((seen + 2))
+	kill "$TOP_PID"
+	wait "$TOP_PID" || fail "texporter-read --top exited with $?"
+	run awk -F'\t' '$6 == "ok" && ($7 < 0 || $7 > 1000) { print }' "$TOP_LOG"
+	assert_output ''
+}
+
 @test "not a terminal: a pipe closed by its reader ends --top with status 0" {
 	run bash -c "'$BUILD/texporter-read' --pin-root '$PIN_ROOT' --top --interval 0.1 | head -c 10; echo \" status \${PIPESTATUS[0]}\""
 	assert_success
@@ -306,6 +324,19 @@ pane_exit_status() {
 		line=${line%"${line##*[! ]}"}
 		((${#line} <= 60)) || fail "wider than 60 columns: $line"
 	done < <(screen)
+}
+
+@test "terminal: a reading that fails shows why on the status line, not as a message across the view" {
+	top_tmux_start --interval 0.3 -i "$IF_A"
+	tx_wait_until 10 screen_has '^ *q quit'
+	run tx_load "$NS_A" -i "$IF_A" --detach
+	assert_success
+	tx_wait_until 10 screen_has "^reading failed, showing the last good one: interface $IF_A is not loaded"
+	run screen
+	refute_output --partial 'warn:'
+	run tx_load "$NS_A" -i "$IF_A" -f "$CFG"
+	assert_success
+	tx_wait_until 10 screen_has '^ *q quit'
 }
 
 @test "terminal: TERM=dumb gets the plain tables; a non-UTF-8 locale shows names in ASCII" {
