@@ -309,6 +309,24 @@ pane_exit_status() {
 	assert_equal "$(pane_exit_status)" 0
 }
 
+@test "terminal: Ctrl-Z in a shell gives the screen back, fg redraws the view" {
+	# An interactive shell: job control needs one (without it the kernel
+	# discards the stop of an orphaned process group).
+	tmux_cmd -u new-session -d -s top -x 100 -y 30 "env -i TERM=screen LC_ALL=C.UTF-8 PS1='$ ' bash --norc --noprofile -i"
+	tmux_cmd set-option -t top remain-on-exit on
+	tmux_cmd send-keys -t top "$BUILD/texporter-read --pin-root $PIN_ROOT --top --interval 0.5" Enter
+	tx_wait_until 10 screen_has '^ *q quit'
+	tmux_cmd send-keys -t top C-z
+	tx_wait_until 5 screen_has 'Stopped'
+	run screen
+	refute_output --partial 'texporter  every'
+	tmux_cmd send-keys -t top fg Enter
+	tx_wait_until 5 screen_has '^texporter  every 0.5 s'
+	tmux_cmd send-keys -t top q
+	tmux_cmd send-keys -t top 'echo status $?' Enter
+	tx_wait_until 5 screen_has '^status 0$'
+}
+
 @test "terminal: a resize redraws at the new width, no line wider" {
 	tx_write_config "$CFG" "lan=$IP4_A,$IP6_A" "a-range-name-of-forty-characters-long-xx=$IP4_B,$IP6_B"
 	run tx_load "$NS_A" -i "$IF_A" -f "$CFG"
