@@ -321,7 +321,9 @@ static void plain_add_row(struct buf *out, const char *kind,
 }
 
 /* One table: a comment line, the column names, totals, interfaces and
- * pairs (each sorted by rate), an empty line. */
+ * pairs (each sorted by rate), an empty line. Rows are told apart by
+ * their kind, so a later section (the top unmatched prefixes) is a new
+ * kind after the pairs, and parsers that select by kind keep working. */
 int top_plain_write(int fd, const struct top_view *v)
 {
 	struct buf out = { 0 };
