@@ -277,8 +277,13 @@ static int cmp_rows(const void *x, const void *y, void *arg)
 
 void top_view_sort(struct top_view *v, enum top_sort sort)
 {
-	qsort_r(v->pairs, v->n_pairs, sizeof(*v->pairs), cmp_rows, &sort);
-	qsort_r(v->ifaces, v->n_ifaces, sizeof(*v->ifaces), cmp_rows, &sort);
+	/* qsort_r wants a pointer even for no rows; pairs has none before
+	 * the first traffic. */
+	if (v->n_pairs)
+		qsort_r(v->pairs, v->n_pairs, sizeof(*v->pairs), cmp_rows, &sort);
+	if (v->n_ifaces)
+		qsort_r(v->ifaces, v->n_ifaces, sizeof(*v->ifaces), cmp_rows,
+			&sort);
 }
 
 static void view_free(struct top_view *v)
