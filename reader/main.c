@@ -6,9 +6,10 @@
  *
  * main() parses the options and hands over to one mode: standard output
  * (default), --textfile, HTTP on stdin/stdout (--inetd, or when stdin is
- * a socket), or --listen.
+ * a socket), --listen, or the live view --top.
  */
 #include "reader.h"
+#include "top.h"
 
 #include "log.h"
 
@@ -28,6 +29,7 @@ enum mode {
 	MODE_LISTEN,
 	MODE_SYSTEMD, /* --web.systemd-socket */
 	MODE_TEXTFILE,
+	MODE_TOP,
 };
 
 struct options {
@@ -35,6 +37,7 @@ struct options {
 	const char **listen; /* --listen, --web.listen-address */
 	size_t n_listen;
 	const char *textfile;
+	int64_t interval_ms; /* --top; 0 until --interval */
 	int log_level;
 	struct scrape_config scrape;
 };
@@ -50,6 +53,8 @@ enum long_only {
 	OPT_WEB_SYSTEMD,
 	OPT_MAX_REQUESTS,
 	OPT_MAX_PER_SOURCE,
+	OPT_TOP,
+	OPT_INTERVAL,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +71,8 @@ static const struct option long_options[] = {
 	{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 	{ "web.max-connections-per-source", required_argument, NULL,
 	  OPT_MAX_PER_SOURCE },
+	{ "top", no_argument, NULL, OPT_TOP },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -92,6 +99,14 @@ static void usage(FILE *out)
 "                            until SIGTERM, a connected one answered once\n"
 "      --textfile PATH       write PATH atomically, for node_exporter's\n"
 "                            textfile collector (temp file, fsync, rename)\n"
+"      --top                 live rates (bits/s, packets/s) per interface and\n"
+"                            per (source, destination) range pair, like\n"
+"                            iftop; on a terminal keys q quit, b/p/n sort by\n"
+"                            bits/s, packets/s or name, f family (all, ipv4,\n"
+"                            ipv6); otherwise a tab-separated table per\n"
+"                            interval (columns in texporter-read(8))\n"
+"      --interval S          seconds between --top readings, 0.1 to 3600\n"
+"                            (default 2)\n"
 "HTTP serves GET and HEAD on /metrics (text format 0.0.4, or OpenMetrics\n"
 "1.0 when Accept prefers it; gzip when Accept-Encoding allows it) and a\n"
 "landing page on /.\n"
@@ -147,6 +162,10 @@ static int add_interface(struct options *o, const char *name)
 
 static int set_mode(struct options *o, enum mode mode)
 {
+	if (o->mode != MODE_AUTO && o->mode != mode &&
+	    (mode == MODE_TOP || o->mode == MODE_TOP))
+		return cli_usage_error("--top excludes --inetd, --listen and "
+				       "--textfile");
 	if (o->mode != MODE_AUTO && o->mode != mode)
 		return cli_usage_error("--inetd, --listen, --web.systemd-socket "
 				       "and --textfile exclude each other");
@@ -261,6 +280,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 					   &serve_limits.max_per_source))
 				return EXIT_USAGE;
 			break;
+		case OPT_TOP:
+			if ((rc = set_mode(o, MODE_TOP)))
+				return rc;
+			break;
+		case OPT_INTERVAL:
+			if ((rc = top_parse_interval(arg, &o->interval_ms)))
+				return rc;
+			break;
 		case 'l':
 			o->log_level = cli_log_level("--log-level", arg);
 			if (o->log_level < 0)
@@ -279,6 +306,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (optind < argc)
 		return cli_usage_error("unexpected argument \"%s\"",
 				       argv[optind]);
+	if (o->interval_ms && o->mode != MODE_TOP)
+		return cli_usage_error("--interval goes with --top");
 	return -1;
 }
 
@@ -420,6 +449,10 @@ int main(int argc, char **argv)
 		break;
 	case MODE_TEXTFILE:
 		rc = textfile_write(o.textfile, &o.scrape);
+		break;
+	case MODE_TOP:
+		rc = top_run(&o.scrape, o.interval_ms ? o.interval_ms
+						      : TOP_DEFAULT_INTERVAL_MS);
 		break;
 	case MODE_AUTO:
 		rc = write_stdout(&o.scrape);

@@ -9,7 +9,7 @@ BUILD_PACKAGES=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev
 	libcjson-dev libssl-dev libyaml-dev libcrypt-dev pkg-config iproute2
 	clang-format)
 TEST_PACKAGES=(bats bats-assert bats-support bats-file python3 iputils-ping
-	iperf3 ethtool curl openssl tcpdump prometheus prometheus-node-exporter procps
+	iperf3 tmux ethtool curl openssl tcpdump prometheus prometheus-node-exporter procps
 	util-linux kmod systemd mandoc lintian dpkg-dev fakeroot openbsd-inetd
 	libclang-rt-dev valgrind strace python3-prometheus-client cppcheck
 	qemu-system-x86 busybox-static debian-archive-keyring podman runc python3-yaml)
@@ -130,7 +130,7 @@ link_any_bpftool() {
 verify_tools() {
 	local tool missing=()
 	for tool in make gcc clang llc bpftool pkg-config ip bats python3 ping \
-		iperf3 ethtool curl openssl tcpdump prometheus prometheus-node-exporter \
+		iperf3 tmux ethtool curl openssl tcpdump prometheus prometheus-node-exporter \
 		nsenter mount systemd-socket-activate systemd-analyze mandoc lintian \
 		dpkg-deb valgrind qemu-system-x86_64 busybox podman runc; do
 		command -v "$tool" >/dev/null || missing+=("$tool")
