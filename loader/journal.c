@@ -460,6 +460,7 @@ int journal_discard_dir(const char *dir, const char *ifname)
 {
 	int ifindex = (int)if_nametoindex(ifname);
 	char meta[PATH_MAX];
+	int err = 0;
 
 	if (check_only_ours(dir) || pindir_path(meta, dir, TEXPORTER_PIN_META))
 		return -1;
@@ -477,10 +478,17 @@ int journal_discard_dir(const char *dir, const char *ifname)
 			close(link);
 		}
 		/* Our filter's handle is texporter's own: whatever load made
-		 * it, it goes (a filter dies with its device anyway). */
-		if (ifindex)
-			attach_remove_legacy((enum direction)d, ifindex, ifname);
+		 * it, it goes (a filter dies with its device anyway). A filter
+		 * that stays keeps the directory, without meta, so that the
+		 * next run of the loader removes both. */
+		if (ifindex && attach_remove_legacy((enum direction)d, ifindex, ifname))
+			err = -1;
 	}
 	log_mute_libbpf(0);
+	if (err) {
+		log_error("%s: the tc filter is still attached; run texporter-load --detach again as root (it needs CAP_NET_ADMIN)",
+			  ifname);
+		return -1;
+	}
 	return pindir_remove(dir);
 }

@@ -422,11 +422,12 @@ static int job_first_load(struct job *j)
 
 	if (job_attach(j))
 		return -1;
-	if ((mkdir(j->cur.dir, 0700) && errno != EEXIST) || chown(j->cur.dir, 0, j->gid) ||
-	    chmod(j->cur.dir, 0750)) {
+	if (mkdir(j->cur.dir, 0700) && errno != EEXIST) {
 		log_error("cannot create %s: %s", j->cur.dir, strerror(errno));
 		goto fail;
 	}
+	if (pindir_own_dir(j->cur.dir, j->gid))
+		goto fail;
 	job_fill_meta(j, m);
 	if (job_pin(j) || bpf_map_update_elem(j->meta_fd, &zero, m, BPF_ANY) ||
 	    pindir_replace(j->meta_fd, j->cur.dir, TEXPORTER_PIN_META, j->gid))

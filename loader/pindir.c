@@ -174,6 +174,14 @@ static bool pin_is_private(const char *name)
 	       strncmp(name, "next_prog_", 10) == 0;
 }
 
+/* What to do about a failed chown or chmod, after its errno. */
+static const char *owner_fix(int err)
+{
+	return err == EPERM ? " (giving the pins to the readers' group needs CAP_CHOWN;"
+			      " run as root with it, or load with --group root)" :
+			      "";
+}
+
 /* Sets the owner and mode of DIRFD's entry NAME by the rule above. */
 static int set_pin_owner(int dirfd, const char *dir, const char *name, gid_t gid)
 {
@@ -181,7 +189,18 @@ static int set_pin_owner(int dirfd, const char *dir, const char *name, gid_t gid
 
 	if (fchownat(dirfd, name, 0, private ? 0 : gid, AT_SYMLINK_NOFOLLOW) ||
 	    fchmodat(dirfd, name, private ? 0600 : 0440, 0)) {
-		log_error("cannot set owner and mode of %s/%s: %s", dir, name, strerror(errno));
+		log_error("cannot set owner and mode of %s/%s: %s%s", dir, name, strerror(errno),
+			  owner_fix(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int pindir_own_dir(const char *dir, gid_t gid)
+{
+	if (chown(dir, 0, gid) || chmod(dir, 0750)) {
+		log_error("cannot set owner and mode of %s: %s%s", dir, strerror(errno),
+			  owner_fix(errno));
 		return -1;
 	}
 	return 0;
@@ -231,10 +250,8 @@ int pindir_set_owner(const char *dir, gid_t gid)
 		if (de->d_name[0] != '.' && set_pin_owner(dirfd(d), dir, de->d_name, gid))
 			err = -1;
 	closedir(d);
-	if (chown(dir, 0, gid) || chmod(dir, 0750)) {
-		log_error("cannot set owner and mode of %s: %s", dir, strerror(errno));
+	if (pindir_own_dir(dir, gid))
 		err = -1;
-	}
 	return err;
 }
 

@@ -24,6 +24,8 @@ int pindir_path(char *out, const char *dir, const char *name);
 /* Pins FD as DIR/NAME, replacing whatever was there in one rename, with
  * its owner and mode (below) already set. */
 int pindir_replace(int fd, const char *dir, const char *name, gid_t gid);
+/* DIR owned by root and GID, mode 0750; the error names the fix. */
+int pindir_own_dir(const char *dir, gid_t gid);
 /* Directory 0750 and maps 0440 root:GID; programs, links and the journal
  * 0600 root:root. */
 int pindir_set_owner(const char *dir, gid_t gid);

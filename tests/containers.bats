@@ -318,7 +318,6 @@ txa1: detached"
 	# What this kernel says without each one (deploy/kubernetes/README.md).
 	declare -A WHY_NEEDED=(
 		[CAP_NET_ADMIN]="$IF_A: cannot remove the tc egress filter: Operation not permitted"
-		[CAP_DAC_OVERRIDE]="cannot open pin /sys/fs/bpf/texporter/$IF_A/meta: Permission denied"
 	)
 	IFS=, read -r -a job_caps <<<"$(manifest "$K8S/cleanup-job.yaml" detach caps)"
 	assert_equal "${#job_caps[@]}" "${#WHY_NEEDED[@]}"

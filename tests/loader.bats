@@ -248,6 +248,25 @@ make_test_group() {
 	done
 }
 
+@test "--detach that cannot remove a legacy tc filter fails, and the next --detach finishes" {
+	load_a --ingress tc --tc-mode legacy
+	assert_success
+	# Root without CAP_NET_ADMIN may not change tc filters.
+	run tx_in "$NS_A" setpriv --inh-caps=-net_admin --bounding-set=-net_admin -- \
+		"$BUILD/texporter-load" --pin-root "$PIN_ROOT" -i "$IF_A" --detach
+	assert_failure 1
+	assert_output --partial "the tc filter is still attached; run texporter-load --detach again"
+	refute_output --partial "detached"
+	run tx_in "$NS_A" tc filter show dev "$IF_A" egress
+	assert_output --partial "texporter"
+	assert [ -d "$PIN_ROOT/$IF_A" ]
+	run tx_load "$NS_A" -i "$IF_A" --detach
+	assert_success
+	assert_output "$IF_A: detached"
+	assert_nothing_pinned
+	assert_nothing_attached
+}
+
 @test "--detach with --ingress tc leaves nothing" {
 	load_a --ingress tc
 	assert_success
