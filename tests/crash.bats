@@ -209,6 +209,32 @@ grow_recheck() {
 	sweep grow_prepare grow_recheck
 }
 
+# --- a reload that replaces the unmatched map -------------------------------
+
+unmatched_prepare() {
+	loader --detach >/dev/null || fail "--detach failed"
+	SENT=0
+	run loader -f "$A"
+	assert_success
+	send 2
+	RUN_ARGS=(-f "$A" --unmatched-prefix-len 16,48)
+}
+
+# The map made for /16 is the one pinned (and, by pinstate.py, the one
+# both directions count into).
+unmatched_recheck() {
+	run loader -f "$A" --unmatched-prefix-len 16,48
+	assert_success
+	send 2
+	check_whole "$1" "$A"
+	[[ $(bpftool -j map show pinned "$DIR/unmatched" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["name"])') == texp_unm_16_48 ]] ||
+		fail "$1: the pinned unmatched map is not the /16 one"
+}
+
+@test "a reload that changes the unmatched prefix length killed at any call: the next load completes it and no count is lost" {
+	sweep unmatched_prepare unmatched_recheck
+}
+
 # --- a detach ---------------------------------------------------------------
 
 detach_prepare() {
