@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # texporter-load killed at any instant: a first load, a same-size reload, a
-# reload that grows the counter map and a --detach are killed (strace's
+# reload that grows the counter map, one that replaces the unmatched map
+# and a --detach are killed (strace's
 # fault injection) at every bpf(2), rename, chown, chmod, unlink and mkdir
 # call in turn; then the loader runs once more and the state must be whole:
 # counts equal the packets sent, no series under a name the config does not
@@ -8,7 +9,7 @@
 # pins owned and moded as configured (tests/tools/pinstate.py checks the
 # pins without texporter's code). Then random-delay kills under traffic.
 # TX_CRASH_STRIDE=K kills at every Kth call only, for a quicker look
-# (default 1: every call, 373 points; the file takes 4 to 8 minutes).
+# (default 1: every call, 531 points; the file takes 6 to 25 minutes).
 
 load helpers
 
