@@ -72,6 +72,13 @@ struct {
 	__uint(max_entries, TEXPORTER_ERR_COUNT);
 } errors SEC(".maps");
 
+/* Set once an insert found the unmatched map full. Nothing ever deletes
+ * a prefix (only a reload replaces the map, with new programs and so a
+ * new flag), so a full map stays full: from then on a new prefix goes
+ * straight to the untracked key, without an insert that would take the
+ * bucket lock and search every CPU's free list only to fail. */
+__u32 unmatched_full = 0;
+
 /* Sized by the loader, which creates and pins it (or, with discovery
  * off, leaves this one-entry map unused and unpinned). */
 struct {
@@ -670,6 +677,9 @@ static __always_inline int unmatched_key_fill(const struct frame *f, __u32 side,
 /* Adds to SIDE's prefix, inserting it when new. A full map refuses the
  * insert (no eviction): the packet goes to the untracked key instead,
  * so nothing counted as unmatched is missing from the sum. */
+#ifndef E2BIG
+#define E2BIG 7
+#endif
 static __always_inline void count_unmatched_side(const struct frame *f, __u32 side, __u32 bytes,
 						 __u32 packets)
 {
@@ -679,10 +689,15 @@ static __always_inline void count_unmatched_side(const struct frame *f, __u32 si
 	if (unmatched_key_fill(f, side, &k))
 		return;
 	v = bpf_map_lookup_elem(&unmatched, &k);
-	if (!v) {
-		if (bpf_map_update_elem(&unmatched, &k, &fresh, BPF_NOEXIST) == 0)
+	if (!v && !unmatched_full) {
+		long err = bpf_map_update_elem(&unmatched, &k, &fresh, BPF_NOEXIST);
+
+		if (!err)
 			return;
-		v = bpf_map_lookup_elem(&unmatched, &k); /* inserted by another CPU */
+		if (err == -E2BIG)
+			unmatched_full = 1;
+		else
+			v = bpf_map_lookup_elem(&unmatched, &k); /* inserted by another CPU */
 	}
 	if (!v) {
 		struct texporter_unmatched_key u = { .family = (__u8)f->family,
