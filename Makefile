@@ -58,7 +58,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # The loader embeds the BPF object through its skeleton.
-$(BUILD)/loader/load.o: $(SKEL)
+$(BUILD)/loader/load.o $(BUILD)/loader/unmatched.o: $(SKEL)
 
 # Only version.o sees the revision; it is rebuilt when that changes.
 $(BUILD)/lib/version.o: lib/version.c $(BUILD)/version.txt

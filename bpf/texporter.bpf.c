@@ -7,7 +7,9 @@
  *
  * Hot path: one parse, two trie walks of at most 3 (IPv4) or 15 (IPv6)
  * bounds-checked array loads each, one inlined per-CPU array add. No hash lookup,
- * no atomic, no lock, no allocation.
+ * no atomic, no lock, no allocation. Only an unmatched side, with
+ * discovery on, takes a per-CPU hash lookup (and once per new prefix an
+ * insert from the map's preallocated elements) off that path.
  *
  * Kernel variants (the loader probes and picks; counts are the same): the
  * XDP program comes as texporter_xdp (xdp.frags, Linux >= 5.18) and as
@@ -36,6 +38,13 @@ const volatile __u32 v4_root_bits = 16;
 const volatile __u32 v6_second_bits = 8;
 const volatile __u32 trie_entries = TEXPORTER_TRIE_MIN_ENTRIES;
 const volatile __u32 trie_split = 0;
+/* Unmatched discovery (bpf/texporter.h): off unless the loader turns it
+ * on, in which case the code below is dead and removed at load. Masks in
+ * network order, set by the loader from the prefix lengths. */
+const volatile __u32 unmatched_on = 0;
+const volatile __u32 unmatched_len[TEXPORTER_FAMILY_COUNT] = { 0, 0 };
+const volatile __u32 unmatched_v4_mask = 0;
+const volatile __u32 unmatched_v6_mask[4] = { 0, 0, 0, 0 };
 
 /* The whole trie is one element, so that a walk reads it through one
  * pointer: a step is a bounds check and a load. With trie_split, elements
@@ -62,6 +71,22 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, TEXPORTER_ERR_COUNT);
 } errors SEC(".maps");
+
+/* Set once an insert found the unmatched map full. Nothing ever deletes
+ * a prefix (only a reload replaces the map, with new programs and so a
+ * new flag), so a full map stays full: from then on a new prefix goes
+ * straight to the untracked key, without an insert that would take the
+ * bucket lock and search every CPU's free list only to fail. */
+__u32 unmatched_full = 0;
+
+/* Sized by the loader, which creates and pins it (or, with discovery
+ * off, leaves this one-entry map unused and unpinned). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__type(key, struct texporter_unmatched_key);
+	__type(value, struct texporter_counter);
+	__uint(max_entries, 1);
+} unmatched SEC(".maps");
 
 struct vlan_hdr {
 	__be16 tci;
@@ -621,6 +646,88 @@ static __always_inline void count(const struct frame *f, __u32 bytes, __u32 pack
 	counter->packets += packets;
 }
 
+/* K's address: SIDE's of the IP header at f->l3_off, masked to the
+ * configured prefix. 0, or -1 when the header is not there (it was when
+ * the frame was parsed). */
+static __always_inline int unmatched_key_fill(const struct frame *f, __u32 side,
+					      struct texporter_unmatched_key *k)
+{
+	if (f->family == TEXPORTER_IPV4) {
+		const struct iphdr *ip = f->data + (f->l3_off & 0xff);
+
+		if ((void *)(ip + 1) > f->data_end)
+			return -1;
+		k->addr[0] = (side ? ip->daddr : ip->saddr) & unmatched_v4_mask;
+	} else {
+		const struct ipv6hdr *ip6 = f->data + (f->l3_off & 0xff);
+		const __u32 *a;
+
+		if ((void *)(ip6 + 1) > f->data_end)
+			return -1;
+		a = side ? ip6->daddr.in6_u.u6_addr32 : ip6->saddr.in6_u.u6_addr32;
+		k->addr[0] = a[0] & unmatched_v6_mask[0];
+		k->addr[1] = a[1] & unmatched_v6_mask[1];
+		k->addr[2] = a[2] & unmatched_v6_mask[2];
+		k->addr[3] = a[3] & unmatched_v6_mask[3];
+	}
+	k->len = (__u8)unmatched_len[f->family & 1];
+	return 0;
+}
+
+/* Adds to SIDE's prefix, inserting it when new. A full map refuses the
+ * insert (no eviction): the packet goes to the untracked key instead,
+ * so nothing counted as unmatched is missing from the sum. */
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+static __always_inline void count_unmatched_side(const struct frame *f, __u32 side, __u32 bytes,
+						 __u32 packets)
+{
+	struct texporter_unmatched_key k = { .family = (__u8)f->family, .side = (__u8)side };
+	struct texporter_counter *v, fresh = { bytes, packets };
+
+	if (unmatched_key_fill(f, side, &k))
+		return;
+	v = bpf_map_lookup_elem(&unmatched, &k);
+	if (!v && !unmatched_full) {
+		long err = bpf_map_update_elem(&unmatched, &k, &fresh, BPF_NOEXIST);
+
+		if (!err)
+			return;
+		if (err == -E2BIG)
+			unmatched_full = 1;
+		else
+			v = bpf_map_lookup_elem(&unmatched, &k); /* inserted by another CPU */
+	}
+	if (!v) {
+		struct texporter_unmatched_key u = { .family = (__u8)f->family,
+						     .side = (__u8)side, .untracked = 1 };
+
+		v = bpf_map_lookup_elem(&unmatched, &u);
+		if (!v)
+			return; /* the loader inserts it before any program runs */
+	}
+	v->bytes += bytes;
+	v->packets += packets;
+}
+
+/* Off the hit path: only a packet with an unmatched side gets here. */
+static __always_inline void count_unmatched(const struct frame *f, __u32 bytes, __u32 packets)
+{
+	if (f->src == TEXPORTER_UNMATCHED_ID)
+		count_unmatched_side(f, TEXPORTER_SIDE_SRC, bytes, packets);
+	if (f->dst == TEXPORTER_UNMATCHED_ID)
+		count_unmatched_side(f, TEXPORTER_SIDE_DST, bytes, packets);
+}
+
+/* Counts a classified frame, and its unmatched sides when asked to. */
+static __always_inline void count_frame(const struct frame *f, __u32 bytes, __u32 packets)
+{
+	count(f, bytes, packets);
+	if (unmatched_on && (f->src == TEXPORTER_UNMATCHED_ID || f->dst == TEXPORTER_UNMATCHED_ID))
+		count_unmatched(f, bytes, packets);
+}
+
 /* FRAGS: the program may see multi-buffer frames, whose length beyond the
  * linear part it asks the kernel for; without, the frame is all linear. */
 static __always_inline int xdp_count(struct xdp_md *ctx, int frags)
@@ -639,7 +746,7 @@ static __always_inline int xdp_count(struct xdp_md *ctx, int frags)
 	if (reason != FRAME_IP)
 		count_error(reason);
 	else
-		count(&f, f.l3_bytes, 1);
+		count_frame(&f, f.l3_bytes, 1);
 	return XDP_PASS;
 }
 
@@ -758,10 +865,10 @@ static __always_inline int tc_count(struct __sk_buff *skb)
 		struct gso_shape g = {};
 
 		gso_shape_of(&f, &g);
-		count(&f, skb->len - f.l3_off - g.not_on_wire + (segments - 1) * g.headers,
-		      segments);
+		count_frame(&f, skb->len - f.l3_off - g.not_on_wire + (segments - 1) * g.headers,
+			    segments);
 	} else {
-		count(&f, f.l3_bytes, 1);
+		count_frame(&f, f.l3_bytes, 1);
 	}
 	return TC_ACT_UNSPEC;
 }

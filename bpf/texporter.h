@@ -18,6 +18,13 @@
  *             holding all of it, or, on kernels that cap a map value at
  *             4 MiB (the loader probes), split into elements of
  *             TEXPORTER_TRIE_CHUNK_ENTRIES each (meta.features says which)
+ *   unmatched PERCPU_HASH[entries + TEXPORTER_UNMATCHED_RESERVED]
+ *             struct texporter_unmatched_key -> struct texporter_counter:
+ *             unmatched addresses aggregated to a prefix, per family and
+ *             side, plus the untracked key of each (family, side): what
+ *             found the map full. Optional: absent with
+ *             --unmatched-entries 0 or from an older loader. Its map name
+ *             records the prefix lengths (texporter_unmatched_map_name)
  *   link_ingress, link_egress  bpf_link pins (0600); absent for legacy tc
  *   journal, next_*  the loader's own, only while a reload is under way or
  *             after a loader was killed in one (loader/journal.h); readers
@@ -146,6 +153,37 @@ static inline __u32 texporter_counter_slots(__u32 capacity)
 	return TEXPORTER_FAMILY_COUNT * capacity * capacity;
 }
 
+/* Unmatched discovery. An address that matches no range is also counted
+ * under its prefix of the configured length, keyed by family, side and
+ * the masked address (network order; IPv4 in addr[0], the rest zero).
+ * Inserts never evict (BPF_NOEXIST into a hash without LRU): when the
+ * map is full, the packet is added to the untracked key of its (family,
+ * side) instead, which the loader inserts before any program runs. So
+ * for each (family, side) the tracked keys plus the untracked one add up
+ * exactly to the traffic counted with the unmatched id on that side. */
+enum texporter_side {
+	TEXPORTER_SIDE_SRC = 0,
+	TEXPORTER_SIDE_DST = 1,
+	TEXPORTER_SIDE_COUNT = 2,
+};
+
+struct texporter_unmatched_key {
+	__u8 family;    /* enum texporter_family */
+	__u8 side;      /* enum texporter_side */
+	__u8 len;       /* prefix length; 0 in an untracked key */
+	__u8 untracked; /* 1: the untracked key of (family, side), addr 0 */
+	__u32 addr[4];
+};
+
+#define TEXPORTER_UNMATCHED_RESERVED (TEXPORTER_FAMILY_COUNT * TEXPORTER_SIDE_COUNT)
+#define TEXPORTER_UNMATCHED_MAX_ENTRIES 1000000u /* --unmatched-entries limit */
+#define TEXPORTER_UNMATCHED_DEFAULT_ENTRIES 4096u
+#define TEXPORTER_UNMATCHED_DEFAULT_V4_LEN 24u
+#define TEXPORTER_UNMATCHED_DEFAULT_V6_LEN 48u
+/* "texp_unm_24_48": the kernel keeps a map's name (15 bytes), so the
+ * prefix lengths a pinned map was made for can be read back from it. */
+#define TEXPORTER_UNMATCHED_NAME_FMT "texp_unm_%u_%u"
+
 struct texporter_name {
 	char name[TEXPORTER_NAME_LEN];
 };
@@ -207,6 +245,7 @@ struct texporter_meta {
 #define TEXPORTER_PIN_CARRY "carry"
 #define TEXPORTER_PIN_ERRORS "errors"
 #define TEXPORTER_PIN_RANGES "ranges"
+#define TEXPORTER_PIN_UNMATCHED "unmatched"
 #define TEXPORTER_PIN_LINK_INGRESS "link_ingress"
 #define TEXPORTER_PIN_LINK_EGRESS "link_egress"
 #define TEXPORTER_DEFAULT_PIN_ROOT "/sys/fs/bpf/texporter"

@@ -27,6 +27,7 @@ static bool pin_name_is_ours(const char *name)
 		TEXPORTER_PIN_META, TEXPORTER_PIN_NAMES, TEXPORTER_PIN_COUNTERS,
 		TEXPORTER_PIN_CARRY, TEXPORTER_PIN_ERRORS, TEXPORTER_PIN_RANGES,
 		TEXPORTER_PIN_LINK_INGRESS, TEXPORTER_PIN_LINK_EGRESS, JOURNAL_PIN,
+		TEXPORTER_PIN_UNMATCHED,
 	};
 
 	if (strncmp(name, "new_", 4) == 0 || strncmp(name, "next_", 5) == 0)
@@ -97,6 +98,9 @@ static int stage(const struct state *s, const struct journal_stage *st, gid_t gi
 			return -1;
 	if (pindir_replace(st->names, s->dir, JOURNAL_NEXT_NAMES, gid) ||
 	    pindir_replace(st->ranges, s->dir, JOURNAL_NEXT_RANGES, gid))
+		return -1;
+	if (st->unmatched >= 0 &&
+	    pindir_replace(st->unmatched, s->dir, JOURNAL_NEXT_UNMATCHED, gid))
 		return -1;
 	return st->counters >= 0 ? pindir_replace(st->counters, s->dir, JOURNAL_NEXT_COUNTERS, gid) : 0;
 }
@@ -171,14 +175,30 @@ int journal_add_names(struct state *s)
 	return err;
 }
 
+/* Discovery turned off: the switched programs no longer count into the
+ * pinned map. Repeatable. */
+static int remove_unmatched(const char *dir)
+{
+	char path[PATH_MAX];
+
+	if (pindir_path(path, dir, TEXPORTER_PIN_UNMATCHED))
+		return -1;
+	if (unlink(path) && errno != ENOENT) {
+		log_error("cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Moves the staged maps into place. A missing staged pin was moved by an
  * earlier run (or was never staged): repeatable. */
-static int rename_staged(const char *dir)
+static int rename_staged(const char *dir, const struct journal_record *rec)
 {
 	static const char *const moves[][2] = {
 		{ JOURNAL_NEXT_CARRY, TEXPORTER_PIN_CARRY },
 		{ JOURNAL_NEXT_COUNTERS, TEXPORTER_PIN_COUNTERS },
 		{ JOURNAL_NEXT_RANGES, TEXPORTER_PIN_RANGES },
+		{ JOURNAL_NEXT_UNMATCHED, TEXPORTER_PIN_UNMATCHED },
 	};
 
 	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
@@ -191,7 +211,7 @@ static int rename_staged(const char *dir)
 			return -1;
 		}
 	}
-	return 0;
+	return rec->unmatched == JOURNAL_UNMATCHED_REMOVE ? remove_unmatched(dir) : 0;
 }
 
 /* The grown map's carry: the old counters plus the old carry, for the
@@ -236,7 +256,7 @@ int journal_complete(struct state *s, struct journal_record *rec, struct attachm
 	if (rec->phase == JOURNAL_SWITCH && rec->target.capacity != rec->old_capacity &&
 	    carry_over(s, rec, att, target))
 		goto out;
-	if (rename_staged(s->dir) || write_names(s, target, false) || commit(s, rec, att))
+	if (rename_staged(s->dir, rec) || write_names(s, target, false) || commit(s, rec, att))
 		goto out;
 	err = 0;
 out:
@@ -361,7 +381,7 @@ static bool seq_after(__u32 a, __u32 b)
 
 static int recover_state(struct state *s, const char *ifname)
 {
-	struct journal_record rec;
+	struct journal_record rec = { 0 }; /* an older loader's record is shorter */
 
 	if (journal_read(s->dir, &rec)) {
 		remove_staged(s->dir);

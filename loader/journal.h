@@ -29,6 +29,14 @@
 #define JOURNAL_NEXT_RANGES "next_ranges"
 #define JOURNAL_NEXT_COUNTERS "next_counters" /* only when the map grows */
 #define JOURNAL_NEXT_CARRY "next_carry"       /* written in the carried phase */
+#define JOURNAL_NEXT_UNMATCHED "next_unmatched" /* only when a new one replaces it */
+
+/* What the change does to the unmatched map (journal_record.unmatched). */
+enum journal_unmatched {
+	JOURNAL_UNMATCHED_KEEP = 0,    /* the pinned one (or none) stays */
+	JOURNAL_UNMATCHED_REPLACE = 1, /* next_unmatched takes its place */
+	JOURNAL_UNMATCHED_REMOVE = 2,  /* discovery is turned off: the pin goes */
+};
 
 enum journal_phase {
 	JOURNAL_SWITCH = 1,  /* take both directions to the staged programs */
@@ -45,6 +53,8 @@ struct journal_record {
 	__u32 how[2];       /* enum texporter_attach per direction, once CARRIED */
 	__u32 ingress, xdp_mode, tc_mode; /* the struct attach_request asked for */
 	struct texporter_meta target;     /* meta after the change, seq aside */
+	__u32 unmatched;                  /* enum journal_unmatched; last, so a
+					   * record of an older loader reads as KEEP */
 };
 
 #define JOURNAL_MAGIC 0x4a524e4cu /* "JRNL" */
@@ -55,6 +65,7 @@ struct journal_stage {
 	int names;    /* the whole names table after the change */
 	int ranges;   /* the new range table */
 	int counters; /* the larger counter map, or -1 */
+	int unmatched; /* the new unmatched map, or -1 */
 };
 
 /* Pins what STAGE holds, writes REC (phase JOURNAL_SWITCH, seq the odd

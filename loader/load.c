@@ -40,6 +40,7 @@
 #include "state.h"
 #include "texporter.skel.h"
 #include "trie.h"
+#include "unmatched.h"
 
 /* Everything one load or reload works with. */
 struct job {
@@ -62,6 +63,7 @@ struct job {
 	__u32 capacity;
 	bool grow;
 	__u64 hash;
+	struct unmatched_plan unmatched;
 	int names_fd; /* the names after this job: pinned by a first load, staged by a reload */
 	int meta_fd;  /* a first load's */
 };
@@ -78,6 +80,7 @@ static __u64 job_hash(const struct job *j)
 	h = fnv1a(h, object, object_size);
 
 	h = fnv1a(h, j->o->unmatched, strlen(j->o->unmatched) + 1);
+	h = fnv1a(h, &j->o->discovery, sizeof(j->o->discovery));
 	h = fnv1a(h, &j->req, sizeof(j->req));
 	h = fnv1a(h, &j->features, sizeof(j->features));
 	h = fnv1a(h, kernel_forced_fallbacks(), strlen(kernel_forced_fallbacks()));
@@ -162,7 +165,8 @@ static int job_load_programs(struct job *j)
 	    bpf_map__set_max_entries(skel->maps.counters,
 				     texporter_counter_slots(j->capacity)) ||
 	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.pins.counters)) ||
-	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.pins.errors))) {
+	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.pins.errors)) ||
+	    unmatched_configure(skel, &j->o->discovery, &j->unmatched)) {
 		log_error("cannot prepare the BPF maps: %s", strerror(errno));
 		return -1;
 	}
@@ -362,6 +366,7 @@ static int job_pin(struct job *j)
 		{ bpf_map__fd(j->skel->maps.counters), TEXPORTER_PIN_COUNTERS },
 		{ j->att[DIR_INGRESS].link_fd, TEXPORTER_PIN_LINK_INGRESS },
 		{ j->att[DIR_EGRESS].link_fd, TEXPORTER_PIN_LINK_EGRESS },
+		{ j->unmatched.fd, TEXPORTER_PIN_UNMATCHED },
 	};
 
 	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
@@ -446,8 +451,11 @@ static int job_reload(struct job *j)
 	struct journal_record rec = { .gid = (__u32)j->gid, .ingress = j->req.ingress,
 				      .xdp_mode = j->req.xdp_mode, .tc_mode = j->req.tc_mode };
 	struct journal_stage st = { .names = j->names_fd, .ranges = j->table.fd,
-				    .counters = j->grow ? bpf_map__fd(j->skel->maps.counters) : -1 };
+				    .counters = j->grow ? bpf_map__fd(j->skel->maps.counters) : -1,
+				    .unmatched = j->unmatched.fresh ? j->unmatched.fd : -1 };
 
+	rec.unmatched = j->unmatched.fresh ? JOURNAL_UNMATCHED_REPLACE :
+			j->unmatched.remove ? JOURNAL_UNMATCHED_REMOVE : JOURNAL_UNMATCHED_KEEP;
 	rec.target = j->cur.meta;
 	job_fill_meta(j, &rec.target);
 	job_programs(j, st.prog);
@@ -496,6 +504,8 @@ static int job_run(struct job *j)
 		log_error("%s: cannot build the range table: %s", j->o->config_path, trie_strerror(err));
 		return err == E2BIG ? EXIT_USAGE : EXIT_RUNTIME;
 	}
+	if (unmatched_plan(&j->o->discovery, j->cur.dir, j->cur.loaded, &j->unmatched))
+		return EXIT_RUNTIME;
 	if (kernel_create_table(j->trie.used, &j->table) || job_load_programs(j) ||
 	    job_fill_trie(j) || job_open_tables(j) ||
 	    (j->cur.loaded ? job_reload(j) : job_first_load(j)))
@@ -507,7 +517,7 @@ static int job_run(struct job *j)
 int load_run(const struct load_options *o)
 {
 	struct job j = { .o = o, .names_fd = -1, .meta_fd = -1, .old_prog = { -1, -1 },
-			 .table = { .fd = -1 } };
+			 .table = { .fd = -1 }, .unmatched = { .fd = -1 } };
 	int rc;
 
 	log_route_libbpf();
@@ -524,6 +534,7 @@ int load_run(const struct load_options *o)
 	state_close(&j.cur);
 	if (j.table.fd >= 0)
 		close(j.table.fd);
+	unmatched_plan_free(&j.unmatched);
 	texporter_bpf__destroy(j.skel);
 	trie_free(&j.trie);
 	ids_free(&j.plan);

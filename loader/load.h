@@ -4,6 +4,7 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "unmatched.h"
 
 struct load_options {
 	const char *ifname;
@@ -12,6 +13,7 @@ struct load_options {
 	const char *group;     /* NULL: "texporter" if it exists, else root */
 	const char *unmatched; /* name of the unmatched range */
 	struct attach_request attach;
+	struct unmatched_options discovery; /* --unmatched-prefix-len, --unmatched-entries */
 };
 
 /* Each returns an enum exit_code. */

@@ -38,6 +38,8 @@ enum long_only {
 	OPT_CHECK,
 	OPT_STATUS,
 	OPT_ALLOW_MISSING,
+	OPT_UNMATCHED_LEN,
+	OPT_UNMATCHED_ENTRIES,
 };
 
 static const struct option long_options[] = {
@@ -55,6 +57,8 @@ static const struct option long_options[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+	{ "unmatched-prefix-len", required_argument, NULL, OPT_UNMATCHED_LEN },
+	{ "unmatched-entries", required_argument, NULL, OPT_UNMATCHED_ENTRIES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -84,6 +88,10 @@ static void usage(FILE *out)
 		"      --tc-mode auto|tcx|legacy        TC attach (default auto: tcx, else legacy clsact)\n"
 		"      --group NAME|GID         group allowed to read the pins (default texporter if it exists)\n"
 		"      --unmatched-name NAME    range name for unmatched addresses (default other)\n"
+		"      --unmatched-prefix-len V4,V6  count unmatched addresses also per prefix of\n"
+		"                               these lengths (default 24,48)\n"
+		"      --unmatched-entries N    prefixes tracked per interface (default 4096; 0 = off);\n"
+		"                               beyond, unmatched traffic is counted as untracked\n"
 		"      --detach                 remove attachments and pins of IFACE\n"
 		"      --status                 show attachments, map fill and data-plane errors\n"
 		"      --check                  validate the config and build its range table;\n"
@@ -154,6 +162,8 @@ static int parse_option(struct cmdline *c, int opt, const char *arg)
 	case OPT_CHECK: v = set_action(c, ACTION_CHECK, "--check"); break;
 	case OPT_STATUS: v = set_action(c, ACTION_STATUS, "--status"); break;
 	case OPT_ALLOW_MISSING: c->allow_missing = true; break;
+	case OPT_UNMATCHED_LEN: v = -unmatched_parse_lengths(arg, &c->o.discovery); break;
+	case OPT_UNMATCHED_ENTRIES: v = -unmatched_parse_entries(arg, &c->o.discovery); break;
 	case OPT_INGRESS:
 		v = cli_choice("--ingress", arg, ingress_choices);
 		c->o.attach.ingress = (enum ingress_hook)v;
@@ -324,7 +334,7 @@ int main(int argc, char **argv)
 {
 	struct cmdline c = {
 		.o = { .config_path = DEFAULT_CONFIG, .pin_root = TEXPORTER_DEFAULT_PIN_ROOT,
-		       .unmatched = "other" },
+		       .unmatched = "other", .discovery = UNMATCHED_OPTIONS_DEFAULT },
 		.level = LOG_INFO,
 	};
 	int rc;

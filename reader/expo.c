@@ -11,6 +11,7 @@
  */
 #include "reader.h"
 
+#include "cidr.h"
 #include "log.h"
 #include "version.h"
 
@@ -394,6 +395,86 @@ static void family_trie(struct render *r)
 			 VALUE_TRIE_USED);
 }
 
+/* ---- unmatched discovery: only interfaces that have the map */
+
+static bool any_unmatched(const struct render *r)
+{
+	for (size_t i = 0; i < r->n_views; i++)
+		if (r->views[i].snap->unmatched.present)
+			return true;
+	return false;
+}
+
+/* Sides in the order of their label values. */
+static const int sides_sorted[TEXPORTER_SIDE_COUNT] = { TEXPORTER_SIDE_DST, TEXPORTER_SIDE_SRC };
+
+/* The top K prefixes by bytes of each (iface, family, side), biggest
+ * first: a prefix that enters or leaves the top K starts or ends a
+ * series, which rate() and increase() take in their stride. */
+static void family_unmatched_top(struct render *r, bool bytes, unsigned k)
+{
+	const char *name = bytes ? "texporter_unmatched_top_bytes_total" :
+				   "texporter_unmatched_top_packets_total";
+	char extra[128], cidr[CIDR_STRLEN];
+
+	family_header(r, name, "counter",
+		      bytes ? "L3 bytes of the biggest unmatched prefixes (by bytes) per family and side." :
+			      "Packets of the biggest unmatched prefixes (by bytes) per family and side.");
+	for (size_t i = 0; i < r->n_views; i++)
+		for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+			for (int sd = 0; sd < TEXPORTER_SIDE_COUNT; sd++) {
+				const struct unmatched_snapshot *u = &r->views[i].snap->unmatched;
+				size_t first, n = unmatched_group(u, f, sides_sorted[sd], &first);
+
+				for (size_t j = first; j < first + n && j - first < k; j++) {
+					unmatched_format(&u->prefixes[j], cidr, sizeof(cidr));
+					snprintf(extra, sizeof(extra),
+						 ",family=\"%s\",side=\"%s\",prefix=\"%s\"",
+						 family_labels[f], unmatched_side_names[sides_sorted[sd]],
+						 cidr);
+					sample_iface(r, name, &r->views[i], extra,
+						     bytes ? u->prefixes[j].bytes : u->prefixes[j].packets);
+				}
+			}
+}
+
+/* What found the map full, per (iface, family, side): with the tracked
+ * prefixes it adds up to the traffic of the unmatched range on that side. */
+static void family_unmatched_untracked(struct render *r, bool bytes)
+{
+	const char *name = bytes ? "texporter_unmatched_untracked_bytes_total" :
+				   "texporter_unmatched_untracked_packets_total";
+	char extra[64];
+
+	family_header(r, name, "counter",
+		      bytes ? "L3 bytes of unmatched addresses whose prefix found the unmatched map full." :
+			      "Packets of unmatched addresses whose prefix found the unmatched map full.");
+	for (size_t i = 0; i < r->n_views; i++)
+		for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+			for (int sd = 0; sd < TEXPORTER_SIDE_COUNT; sd++) {
+				const struct unmatched_snapshot *u = &r->views[i].snap->unmatched;
+				const struct texporter_counter *c = &u->untracked[f][sides_sorted[sd]];
+
+				if (!u->present)
+					continue;
+				snprintf(extra, sizeof(extra), ",family=\"%s\",side=\"%s\"",
+					 family_labels[f], unmatched_side_names[sides_sorted[sd]]);
+				sample_iface(r, name, &r->views[i], extra, bytes ? c->bytes : c->packets);
+			}
+}
+
+static void family_unmatched(struct render *r, unsigned k)
+{
+	if (!any_unmatched(r))
+		return;
+	if (k) {
+		family_unmatched_top(r, true, k);
+		family_unmatched_top(r, false, k);
+	}
+	family_unmatched_untracked(r, true);
+	family_unmatched_untracked(r, false);
+}
+
 static void family_scrape_duration(struct render *r, int64_t started_ns)
 {
 	double seconds = (double)(now_ns() - started_ns) / 1e9;
@@ -525,6 +606,7 @@ void expo_render(const struct pins_snapshot *snap, enum expo_format format,
 	 * render those aside, time, then append. */
 	r.out = &tail;
 	family_trie(&r);
+	family_unmatched(&r, snap->top_unmatched);
 	r.out = out;
 	family_scrape_duration(&r, started_ns);
 	buf_add(out, tail.data, tail.len);

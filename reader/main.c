@@ -30,6 +30,7 @@ enum mode {
 	MODE_SYSTEMD, /* --web.systemd-socket */
 	MODE_TEXTFILE,
 	MODE_TOP,
+	MODE_UNMATCHED, /* --unmatched */
 };
 
 struct options {
@@ -55,6 +56,8 @@ enum long_only {
 	OPT_MAX_PER_SOURCE,
 	OPT_TOP,
 	OPT_INTERVAL,
+	OPT_UNMATCHED,
+	OPT_TOP_UNMATCHED,
 };
 
 static const struct option long_options[] = {
@@ -73,6 +76,8 @@ static const struct option long_options[] = {
 	  OPT_MAX_PER_SOURCE },
 	{ "top", no_argument, NULL, OPT_TOP },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "unmatched", no_argument, NULL, OPT_UNMATCHED },
+	{ "top-unmatched", required_argument, NULL, OPT_TOP_UNMATCHED },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -107,6 +112,13 @@ static void usage(FILE *out)
 "                            interval (columns in texporter-read(8))\n"
 "      --interval S          seconds between --top readings, 0.1 to 3600\n"
 "                            (default 2)\n"
+"      --unmatched           the unmatched prefixes texporter-load tracked\n"
+"                            (--unmatched-prefix-len), biggest first per\n"
+"                            interface, family and side, with their share of\n"
+"                            the unmatched range: a tab-separated table\n"
+"      --top-unmatched K     export the K biggest unmatched prefixes per\n"
+"                            (interface, family, side) as metrics, and show\n"
+"                            them in --top (default 10, at most 10000; 0: none)\n"
 "HTTP serves GET and HEAD on /metrics (text format 0.0.4, or OpenMetrics\n"
 "1.0 when Accept prefers it; gzip when Accept-Encoding allows it) and a\n"
 "landing page on /.\n"
@@ -162,6 +174,10 @@ static int add_interface(struct options *o, const char *name)
 
 static int set_mode(struct options *o, enum mode mode)
 {
+	if (o->mode != MODE_AUTO && o->mode != mode &&
+	    (mode == MODE_UNMATCHED || o->mode == MODE_UNMATCHED))
+		return cli_usage_error("--unmatched excludes --top, --inetd, "
+				       "--listen and --textfile");
 	if (o->mode != MODE_AUTO && o->mode != mode &&
 	    (mode == MODE_TOP || o->mode == MODE_TOP))
 		return cli_usage_error("--top excludes --inetd, --listen and "
@@ -282,6 +298,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TOP:
 			if ((rc = set_mode(o, MODE_TOP)))
+				return rc;
+			break;
+		case OPT_UNMATCHED:
+			if ((rc = set_mode(o, MODE_UNMATCHED)))
+				return rc;
+			break;
+		case OPT_TOP_UNMATCHED:
+			if ((rc = cli_parse_uint("--top-unmatched", arg, TOP_UNMATCHED_MAX,
+						 &o->scrape.top_unmatched)))
 				return rc;
 			break;
 		case OPT_INTERVAL:
@@ -417,6 +442,7 @@ int main(int argc, char **argv)
 		.mode = MODE_AUTO,
 		.log_level = LOG_INFO,
 		.scrape.pin_root = TEXPORTER_DEFAULT_PIN_ROOT,
+		.scrape.top_unmatched = TOP_UNMATCHED_DEFAULT,
 	};
 	bool stdin_listening = false;
 	int rc;
@@ -453,6 +479,9 @@ int main(int argc, char **argv)
 	case MODE_TOP:
 		rc = top_run(&o.scrape, o.interval_ms ? o.interval_ms
 						      : TOP_DEFAULT_INTERVAL_MS);
+		break;
+	case MODE_UNMATCHED:
+		rc = unmatched_table_run(&o.scrape);
 		break;
 	case MODE_AUTO:
 		rc = write_stdout(&o.scrape);

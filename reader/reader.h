@@ -77,6 +77,20 @@ int64_t now_ns(void);
  * One interface that cannot be read is left out of the scrape, with the
  * reason; the others are served. */
 
+/* The unmatched prefixes of one interface (unmatched.c). */
+struct unmatched_prefix {
+	struct texporter_unmatched_key key;
+	uint64_t bytes, packets;
+};
+
+struct unmatched_snapshot {
+	bool present; /* the interface has the unmatched pin */
+	struct unmatched_prefix *prefixes; /* tracked ones that counted, sorted by
+					    * family, side, bytes down */
+	size_t count;
+	struct texporter_counter untracked[TEXPORTER_FAMILY_COUNT][TEXPORTER_SIDE_COUNT];
+};
+
 struct iface_snapshot {
 	char dir[256];   /* directory name under the pin root */
 	char label[256]; /* iface label: meta.ifname, or dir if that is empty
@@ -95,11 +109,13 @@ struct iface_snapshot {
 					     * rows of named ids are read */
 	uint64_t errors[TEXPORTER_ERR_COUNT];
 	uint64_t slots_used; /* counter slots with packets > 0 */
+	struct unmatched_snapshot unmatched;
 };
 
 struct pins_snapshot {
 	struct iface_snapshot *ifaces; /* sorted by label */
 	size_t count;
+	unsigned top_unmatched; /* scrape_config's, for the exposition */
 };
 
 struct scrape_config {
@@ -110,6 +126,8 @@ struct scrape_config {
 	const char *metrics_path;    /* --web.telemetry-path, "/metrics" */
 	const char *web_config_file; /* --web.config.file, read for each
 				      * connection; NULL = plain HTTP */
+	unsigned top_unmatched; /* --top-unmatched: prefixes per (iface,
+				 * family, side) in the metrics */
 };
 
 /* Fills snap. Interfaces that cannot be read are in it with up false. On
@@ -118,8 +136,33 @@ struct scrape_config {
 int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 	      char *err, size_t errlen);
 void snapshot_free(struct pins_snapshot *snap);
+/* errno E says the kernel does not do batch lookups on this map: read
+ * it a key at a time. */
+bool batch_refused(int e);
+
 /* qsort_r order of ids by their name in the names array ARG, then by id. */
 int names_cmp_ids(const void *a, const void *b, void *arg);
+
+/* ---- unmatched.c: the unmatched prefixes of an interface */
+
+#define TOP_UNMATCHED_DEFAULT 10
+#define TOP_UNMATCHED_MAX 10000
+
+extern const char *const unmatched_side_names[TEXPORTER_SIDE_COUNT];
+
+/* Reads DIR_PATH's unmatched pin (DIR names it in messages) into U, the
+ * previous contents freed. No pin is no prefixes (present false). 0, or
+ * -1 with the reason in ERR. */
+int unmatched_read(const char *dir_path, const char *dir, struct unmatched_snapshot *u,
+		   bool *saturated, char *err, size_t errlen);
+void unmatched_free(struct unmatched_snapshot *u);
+/* The prefixes of (FAMILY, SIDE), biggest first: their number, and the
+ * index of the first in *FIRST. */
+size_t unmatched_group(const struct unmatched_snapshot *u, int family, int side, size_t *first);
+/* P's prefix as CIDR text ("198.51.100.0/24"); CIDR_STRLEN bytes suffice. */
+void unmatched_format(const struct unmatched_prefix *p, char *buf, size_t len);
+/* texporter-read --unmatched: the table on standard output; the exit code. */
+int unmatched_table_run(const struct scrape_config *cfg);
 
 /* ---- expo.c: render the exposition */
 

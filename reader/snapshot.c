@@ -261,7 +261,7 @@ static void sink_errors(struct iface_snapshot *s, const __u32 *keys,
 	}
 }
 
-static bool batch_refused(int e)
+bool batch_refused(int e)
 {
 	return e == EINVAL || e == ENOTSUPP || e == EOPNOTSUPP;
 }
@@ -576,7 +576,8 @@ static enum read_result iface_read_once(const char *root,
 		goto out;
 	}
 	s->down_reason = DOWN_ERROR;
-	if (maps_read(&p, s, meta.capacity, err, errlen))
+	if (maps_read(&p, s, meta.capacity, err, errlen) ||
+	    unmatched_read(dir_path, s->dir, &s->unmatched, &s->saturated, err, errlen))
 		goto out;
 
 	/* s->meta describes s->names and s->counters, even on a retry. */
@@ -812,6 +813,7 @@ static void iface_release(struct iface_snapshot *s)
 	free(s->names);
 	free(s->counters);
 	free(s->error);
+	unmatched_free(&s->unmatched);
 	s->names = NULL;
 	s->counters = NULL;
 	s->error = NULL;
@@ -829,6 +831,7 @@ static void iface_settle(struct iface_snapshot *s, enum read_result rc,
 		return;
 	free(s->names);
 	free(s->counters);
+	unmatched_free(&s->unmatched);
 	s->names = NULL;
 	s->counters = NULL;
 	s->up = false;
@@ -1001,6 +1004,7 @@ int snapshot_read(const struct scrape_config *cfg, struct pins_snapshot *snap,
 		iface_settle(s, got, listed != NULL, err);
 		busy += got == READ_BUSY;
 	}
+	snap->top_unmatched = cfg->top_unmatched;
 	wait_for_loader(root, snap, busy, listed != NULL, err, errlen);
 	snapshot_compact(snap);
 	snapshot_check_attached(snap);

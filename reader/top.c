@@ -188,7 +188,7 @@ static int view_add_iface(struct top_view *v, const struct iface_snapshot *s,
 			}
 		}
 	}
-	return 0;
+	return top_unmatched_add(v, s, state == TOP_OK ? prev : NULL, state);
 }
 
 static void view_rates(struct top_row *rows, size_t n, double seconds)
@@ -217,7 +217,7 @@ static int view_build(struct top_view *v, const struct pins_snapshot *cur,
 		return -1;
 	}
 	v->ifaces = ifaces;
-	v->n_ifaces = v->n_pairs = 0;
+	v->n_ifaces = v->n_pairs = v->n_unmatched = 0;
 	v->seconds = prev ? seconds : 0;
 	for (int f = 0; f < TOP_FAMILIES; f++)
 		v->totals[f] = (struct top_row){ .family = f,
@@ -239,6 +239,7 @@ static int view_build(struct top_view *v, const struct pins_snapshot *cur,
 	view_rates(v->pairs, v->n_pairs, v->seconds);
 	view_rates(v->ifaces, v->n_ifaces, v->seconds);
 	view_rates(v->totals, TOP_FAMILIES, v->seconds);
+	top_unmatched_rates(v);
 	return 0;
 }
 
@@ -284,12 +285,14 @@ void top_view_sort(struct top_view *v, enum top_sort sort)
 	if (v->n_ifaces)
 		qsort_r(v->ifaces, v->n_ifaces, sizeof(*v->ifaces), cmp_rows,
 			&sort);
+	top_unmatched_sort(v, sort, cmp_rows);
 }
 
 static void view_free(struct top_view *v)
 {
 	free(v->pairs);
 	free(v->ifaces);
+	free(v->unmatched);
 	*v = (struct top_view){ 0 };
 }
 
@@ -325,10 +328,11 @@ static void plain_add_row(struct buf *out, const char *kind,
 	buf_add_str(out, "\n");
 }
 
-/* One table: a comment line, the column names, totals, interfaces and
- * pairs (each sorted by rate), an empty line. Rows are told apart by
- * their kind, so a later section (the top unmatched prefixes) is a new
- * kind after the pairs, and parsers that select by kind keep working. */
+/* One table: a comment line, the column names, totals, interfaces, pairs
+ * and the top unmatched prefixes (each sorted by rate), an empty line.
+ * Rows are told apart by their kind, so parsers that select by kind keep
+ * working when a section is added. An unmatched row has its prefix in
+ * the src or dst column, the side it was seen on, and the other empty. */
 int top_plain_write(int fd, const struct top_view *v)
 {
 	struct buf out = { 0 };
@@ -349,6 +353,14 @@ int top_plain_write(int fd, const struct top_view *v)
 		plain_add_row(&out, "iface", &v->ifaces[i]);
 	for (size_t i = 0; i < v->n_pairs; i++)
 		plain_add_row(&out, "pair", &v->pairs[i]);
+	/* The prefix in the column of the side it was seen on. */
+	for (size_t i = 0; i < v->n_unmatched; i++) {
+		struct top_row r = v->unmatched[i].row;
+
+		*(v->unmatched[i].side == TEXPORTER_SIDE_SRC ? &r.src : &r.dst) =
+			v->unmatched[i].prefix;
+		plain_add_row(&out, "unmatched", &r);
+	}
 	buf_add_str(&out, "\n");
 	rc = out.failed ? -1 : write_all(fd, out.data, out.len);
 	if (out.failed)
@@ -405,13 +417,14 @@ int top_read(const struct scrape_config *cfg, struct top_run_state *st)
 	struct pins_snapshot cur;
 	int64_t at = now_ns();
 
+	st->view.top_unmatched = cfg->top_unmatched;
 	if (snapshot_read(cfg, &cur, st->view.error, sizeof(st->view.error)))
 		return -1;
 	names_terminate(&cur);
 	if (view_build(&st->view, &cur, st->readings ? &st->prev : NULL,
 		       (double)(at - st->prev_ns) / 1e9)) {
 		/* Rows built so far point into cur: drop them with it. */
-		st->view.n_pairs = st->view.n_ifaces = 0;
+		st->view.n_pairs = st->view.n_ifaces = st->view.n_unmatched = 0;
 		snapshot_free(&cur);
 		snprintf(st->view.error, sizeof(st->view.error),
 			 "out of memory for the rows of --top");

@@ -43,12 +43,23 @@ struct top_row {
 	double bits_rate, packets_rate;
 };
 
+/* A row of the top unmatched prefixes; row.src and row.dst stay NULL. */
+struct top_unmatched_row {
+	struct top_row row; /* first: sorted by the pairs' order */
+	int side;           /* enum texporter_side the prefix was seen on */
+	char prefix[50];    /* CIDR text (CIDR_STRLEN) */
+};
+
 struct top_view {
 	struct top_row *pairs; /* (iface, family, src, dst) with packets */
 	size_t n_pairs, pairs_cap;
 	struct top_row *ifaces; /* one per (iface, family) */
 	size_t n_ifaces;
 	struct top_row totals[TOP_FAMILIES]; /* ipv4, ipv6, all */
+	struct top_unmatched_row *unmatched; /* the K biggest prefixes by bytes of
+					      * each (iface, family, side) */
+	size_t n_unmatched, unmatched_cap;
+	unsigned top_unmatched; /* K: --top-unmatched */
 	double seconds;        /* since the reading before; 0 on the first */
 	uint64_t readings;     /* good readings so far, this one included */
 	int64_t at_ms;         /* wall clock of this reading */
@@ -76,6 +87,20 @@ int top_plain_write(int fd, const struct top_view *v);
 bool top_stopping(void);
 /* Installs HANDLER for SIG without SA_RESTART, so poll() sees it. */
 void top_catch_signal(int sig, void (*handler)(int));
+
+/* ---- top_unmatched.c */
+
+/* Adds the unmatched rows of interface S (PREV: its reading before, when
+ * its counters go on from there, else NULL; STATE as for its pairs). 0,
+ * or -1 out of memory. */
+int top_unmatched_add(struct top_view *v, const struct iface_snapshot *s,
+		      const struct iface_snapshot *prev, enum top_state state);
+/* Sets the rows' rates (v->seconds is set). */
+void top_unmatched_rates(struct top_view *v);
+/* Sorts the rows by CMP (the pairs' order, given SORT), then side and
+ * prefix. */
+void top_unmatched_sort(struct top_view *v, enum top_sort sort,
+			int (*cmp)(const void *, const void *, void *));
 
 /* ---- top_screen.c */
 

@@ -378,6 +378,34 @@ static void draw_pairs(struct screen *s, const struct top_run_state *st,
 		screen_text(s, row, "(no traffic counted yet)");
 }
 
+/* The top unmatched prefixes, drawn like the pairs: the prefix on the
+ * side it was seen on, "*" (any address of the unmatched range) on the
+ * other. Only when the interfaces track them; as many as fit. */
+static void draw_unmatched(struct screen *s, const struct top_run_state *st,
+			   int *row)
+{
+	const struct top_view *v = &st->view;
+	int fixed = COL_IFACE + COL_FAMILY + COL_ARROW + 2 * COL_RATE + 6;
+	int name_w = (s->cols - fixed) / 2;
+
+	if (name_w < COL_NAME_MIN)
+		name_w = COL_NAME_MIN;
+	if (!v->n_unmatched || *row >= s->rows - 2)
+		return;
+	screen_text(s, row, "");
+	screen_text(s, row, "TOP UNMATCHED PREFIXES");
+	for (size_t i = 0; i < v->n_unmatched && *row < s->rows; i++) {
+		const struct top_unmatched_row *u = &v->unmatched[i];
+		struct top_row r = u->row;
+
+		if (!row_shown(st, &r))
+			continue;
+		r.src = u->side == TEXPORTER_SIDE_SRC ? u->prefix : "*";
+		r.dst = u->side == TEXPORTER_SIDE_DST ? u->prefix : "*";
+		draw_pair(s, &r, name_w, (*row)++);
+	}
+}
+
 /* One frame, written at once: every line is overwritten in place and the
  * rest of the screen erased, so nothing flickers. */
 static int screen_draw(struct screen *s, const struct top_run_state *st)
@@ -390,9 +418,7 @@ static int screen_draw(struct screen *s, const struct top_run_state *st)
 	draw_status(s, st, &row);
 	draw_ifaces(s, st, &row);
 	draw_pairs(s, st, &row);
-	/* The top unmatched prefixes (per iface, family and side) belong here,
-	 * below the pairs, as a section of their own drawn like draw_pairs()
-	 * from rows that top.c would compute the same way. */
+	draw_unmatched(s, st, &row);
 	if (row < s->rows)
 		buf_printf(&s->out, CSI "%d;1H" CSI "J", row + 1);
 	if (s->out.failed) {

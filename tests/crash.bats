@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # texporter-load killed at any instant: a first load, a same-size reload, a
-# reload that grows the counter map and a --detach are killed (strace's
+# reload that grows the counter map, one that replaces the unmatched map
+# and a --detach are killed (strace's
 # fault injection) at every bpf(2), rename, chown, chmod, unlink and mkdir
 # call in turn; then the loader runs once more and the state must be whole:
 # counts equal the packets sent, no series under a name the config does not
@@ -8,7 +9,7 @@
 # pins owned and moded as configured (tests/tools/pinstate.py checks the
 # pins without texporter's code). Then random-delay kills under traffic.
 # TX_CRASH_STRIDE=K kills at every Kth call only, for a quicker look
-# (default 1: every call, 373 points; the file takes 4 to 8 minutes).
+# (default 1: every call, 531 points; the file takes 6 to 25 minutes).
 
 load helpers
 
@@ -207,6 +208,32 @@ grow_recheck() {
 
 @test "a reload that grows the counter map killed at any call: the next load completes it and no count is lost" {
 	sweep grow_prepare grow_recheck
+}
+
+# --- a reload that replaces the unmatched map -------------------------------
+
+unmatched_prepare() {
+	loader --detach >/dev/null || fail "--detach failed"
+	SENT=0
+	run loader -f "$A"
+	assert_success
+	send 2
+	RUN_ARGS=(-f "$A" --unmatched-prefix-len 16,48)
+}
+
+# The map made for /16 is the one pinned (and, by pinstate.py, the one
+# both directions count into).
+unmatched_recheck() {
+	run loader -f "$A" --unmatched-prefix-len 16,48
+	assert_success
+	send 2
+	check_whole "$1" "$A"
+	[[ $(bpftool -j map show pinned "$DIR/unmatched" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["name"])') == texp_unm_16_48 ]] ||
+		fail "$1: the pinned unmatched map is not the /16 one"
+}
+
+@test "a reload that changes the unmatched prefix length killed at any call: the next load completes it and no count is lost" {
+	sweep unmatched_prepare unmatched_recheck
 }
 
 # --- a detach ---------------------------------------------------------------

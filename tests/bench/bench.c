@@ -494,6 +494,7 @@ struct subject {
 	int fd;
 	bool xdp;
 	double hit[CASES][MAX_ROUNDS];  /* ns per run, per case and round */
+	double miss[CASES][MAX_ROUNDS]; /* the same, for the miss frames */
 	double cold[CASES][MAX_ROUNDS];
 };
 
@@ -547,12 +548,41 @@ static int trie_nodes(const struct testrun *t, int family, const uint8_t *addr)
 }
 
 /* The hit frame of each case: both addresses inside configured prefixes,
- * the same pair of a family behind every link header. */
+ * the same pair of a family behind every link header. The miss frame:
+ * both addresses outside every prefix (the unmatched range on both
+ * sides, the costliest unmatched packet), so that each run after the
+ * first adds to two tracked unmatched prefixes. */
 struct hit_frame {
 	uint8_t frame[FRAME_MAX];
 	size_t len;
 	int nodes[2];
 };
+
+/* An address that the pinned trie classifies as unmatched. */
+static void draw_unmatched(const struct testrun *t, int family, uint64_t *rng, uint8_t *out)
+{
+	struct trie_layout layout = { t->meta.v4_root_bits, t->meta.v6_second_bits };
+	unsigned int nodes;
+
+	do
+		draw_random(family, rng, out);
+	while (trie_lookup(t->trie, layout, family, out, &nodes) != TEXPORTER_UNMATCHED_ID);
+}
+
+static void miss_frames(const struct testrun *t, struct hit_frame *h)
+{
+	for (int c = 0; c < CASES; c++) {
+		int family = cases[c].family;
+		uint64_t pick = 0x5117 + (uint64_t)family;
+		uint8_t src[16], dst[16];
+
+		draw_unmatched(t, family, &pick, src);
+		draw_unmatched(t, family, &pick, dst);
+		h[c].nodes[0] = trie_nodes(t, family, src);
+		h[c].nodes[1] = trie_nodes(t, family, dst);
+		h[c].len = frame_build(h[c].frame, family, cases[c].link, src, dst);
+	}
+}
 
 static void hit_frames(const struct testrun *t, struct hit_frame *h)
 {
@@ -580,14 +610,17 @@ static void hit_frames(const struct testrun *t, struct hit_frame *h)
 /* One hit sample of every subject for case C: REPEAT runs in the kernel,
  * which reports the average; the subjects' order turns each round. */
 static void hit_round(const struct testrun *t, struct subject *s, int ns,
-		      const struct hit_frame *h, int c, int r)
+		      const struct hit_frame *h, int c, int r, bool miss)
 {
 	for (int k = 0; k < ns; k++) {
 		struct subject *x = &s[(k + r) % ns];
 		__u32 d;
 
 		test_run(x->fd, x->xdp, h->frame, h->len, t->repeat, &d);
-		x->hit[c][r] = d;
+		if (miss)
+			x->miss[c][r] = d;
+		else
+			x->hit[c][r] = d;
 	}
 }
 
@@ -643,11 +676,21 @@ static void cold_round(struct testrun *t, struct subject *s, int ns, int c, int 
 /* Subjects: [0] texporter, [1] the floor, then references ("lpm-ref",
  * "compare", "fallback"), each reported against the floor; "fallback" also
  * against texporter, as "fallback-vs" with texporter in the floor column. */
+/* The samples of WHAT ("hit", "miss" or "cold") of case C of X, and
+ * their number. */
+static const double *samples(const struct testrun *t, const struct subject *x, const char *what,
+			     int c, int *n)
+{
+	*n = strcmp(what, "cold") ? t->hit_rounds : t->rounds;
+	return !strcmp(what, "hit") ? x->hit[c] : !strcmp(what, "miss") ? x->miss[c] : x->cold[c];
+}
+
 static void print_rows(const struct testrun *t, const char *hook, const char *what,
 		       const char *kase, const struct subject *s, int ns, int c)
 {
-	bool hit = !strcmp(what, "hit");
+	const double *floor;
 	char section[64];
+	int n = 0;
 
 	for (int k = 0; k < ns; k++) {
 		if (k == 1)
@@ -657,13 +700,13 @@ static void print_rows(const struct testrun *t, const char *hook, const char *wh
 			continue;
 		snprintf(section, sizeof(section), "%s%s%s %s", s[k].prefix, *s[k].prefix ? " " : "",
 			 hook, what);
-		print_row(t, section, kase, hit ? s[k].hit[c] : s[k].cold[c],
-			  hit ? s[1].hit[c] : s[1].cold[c], hit ? t->hit_rounds : t->rounds);
+		floor = samples(t, &s[1], what, c, &n);
+		print_row(t, section, kase, samples(t, &s[k], what, c, &n), floor, n);
 		if (strcmp(s[k].prefix, "fallback"))
 			continue;
 		snprintf(section, sizeof(section), "fallback-vs %s %s", hook, what);
-		print_row(t, section, kase, hit ? s[k].hit[c] : s[k].cold[c],
-			  hit ? s[0].hit[c] : s[0].cold[c], hit ? t->hit_rounds : t->rounds);
+		print_row(t, section, kase, samples(t, &s[k], what, c, &n),
+			  samples(t, &s[0], what, c, &n), n);
 	}
 }
 
@@ -671,13 +714,16 @@ static void print_rows(const struct testrun *t, const char *hook, const char *wh
  * machine's slow and fast phases (a VM's neighbours, frequency changes). */
 static void testrun_hook(struct testrun *t, const char *hook, struct subject *s, int ns)
 {
-	struct hit_frame h[CASES];
+	struct hit_frame h[CASES], m[CASES];
 	char kase[64];
 
 	hit_frames(t, h);
+	miss_frames(t, m);
 	for (int r = 0; r < t->hit_rounds; r++)
-		for (int c = 0; c < CASES; c++)
-			hit_round(t, s, ns, &h[c], c, r);
+		for (int c = 0; c < CASES; c++) {
+			hit_round(t, s, ns, &h[c], c, r, false);
+			hit_round(t, s, ns, &m[c], c, r, true);
+		}
 	for (int r = 0; r < t->rounds; r++)
 		for (int c = 0; c < CASES; c++)
 			cold_round(t, s, ns, c, r);
@@ -685,6 +731,8 @@ static void testrun_hook(struct testrun *t, const char *hook, struct subject *s,
 		snprintf(kase, sizeof(kase), "%s, trie nodes %d+%d", cases[c].name, h[c].nodes[0],
 			 h[c].nodes[1]);
 		print_rows(t, hook, "hit", kase, s, ns, c);
+		snprintf(kase, sizeof(kase), "%s, both unmatched", cases[c].name);
+		print_rows(t, hook, "miss", kase, s, ns, c);
 		print_rows(t, hook, "cold", cases[c].name, s, ns, c);
 	}
 }

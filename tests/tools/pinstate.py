@@ -8,7 +8,8 @@ Checks, independently of texporter's own code: meta.seq is even; the
 directory holds the committed pins only (no journal, no staged or temporary
 pin); the directory is 0750 and the maps 0440 root:GID, links 0600
 root:root; each direction of IFACE runs exactly one program, the one its
-pinned link holds, and it uses the pinned counters and ranges maps (XDP or
+pinned link holds, and it uses the pinned counters and ranges maps, and
+the unmatched map when one is pinned (XDP or
 TCX ingress, TCX egress: the loader's defaults on kernels >= 6.6). Run it inside the interface's network
 namespace. Prints one line per problem and exits 1 if there is any.
 """
@@ -25,7 +26,7 @@ BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 15, 16
 BPF_TCX_INGRESS, BPF_TCX_EGRESS = 46, 47
 SYS_BPF = {"x86_64": 321, "aarch64": 280}[os.uname().machine]
 LIBC = ctypes.CDLL(None, use_errno=True)
-MAPS = {"meta", "names", "counters", "errors", "ranges", "carry"}
+MAPS = {"meta", "names", "counters", "errors", "ranges", "carry", "unmatched"}
 LINKS = {"link_ingress", "link_egress"}
 
 
@@ -110,7 +111,7 @@ def check_links(pin_dir, ifname, names, problems):
     TCX is asked which programs run."""
     ifindex = socket.if_nametoindex(ifname)
     want = {struct.unpack_from("I", pinned_info(os.path.join(pin_dir, m)).raw, 4)[0]
-            for m in ("counters", "ranges")}
+            for m in ("counters", "ranges", "unmatched") if m in names}
     tcx = {"link_ingress": tcx_progs(ifindex, BPF_TCX_INGRESS),
            "link_egress": tcx_progs(ifindex, BPF_TCX_EGRESS)}
     for link in sorted(LINKS):

@@ -114,6 +114,10 @@ def parse_args(argv):
     p.add_argument("--jumbo-after-router-alert", action="store_true",
                    help="with --jumbo: a Router Alert option before the "
                    "Jumbo Payload option (a 16-byte hop-by-hop header)")
+    p.add_argument("--src-spread", type=int, default=1, metavar="N",
+                   help="send --count frames from each of N sources: --src, "
+                        "then the same host in the next /24 (IPv4) or /48 "
+                        "(IPv6), and so on")
     p.add_argument("--interval", type=float, default=0.0, metavar="SECONDS",
                    help="pause between frames")
     return p.parse_args(argv)
@@ -166,6 +170,8 @@ class Packet:
         a = self.args
         if a.count < 1:
             fail("--count must be at least 1")
+        if a.src_spread < 1:
+            fail("--src-spread must be at least 1")
         if self.ipv6 and a.ipv4_options:
             fail("--ipv4-options needs IPv4 addresses")
         if not self.ipv6 and self.ext:
@@ -440,7 +446,13 @@ def main(argv):
     pkt = Packet(args)
     sock = open_socket(args.iface)
     src_mac = mac_bytes(args.src_mac) if args.src_mac else sock.getsockname()[4]
-    frames, l2_len = build_frames(pkt, src_mac)
+    frames, l2_len = [], 0
+    base, step = pkt.src, 1 << 80 if pkt.ipv6 else 1 << 8
+    for k in range(args.src_spread):
+        pkt.src = base + k * step
+        built, l2_len = build_frames(pkt, src_mac)
+        frames += built
+    pkt.src = base
     for i, frame in enumerate(frames):
         if i and args.interval:
             time.sleep(args.interval)

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Unmatched discovery on the loader's side (loader/unmatched.h). What
+ * must stay true: a map the programs count into always holds the four
+ * untracked keys before any program can run on it, so a full map never
+ * loses a packet; and a kept map is one made for the same lengths and
+ * entries, so its prefixes never mix two lengths.
+ */
+#include "unmatched.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "iface_pins.h"
+#include "log.h"
+#include "percpu.h"
+#include "texporter.skel.h"
+
+static const unsigned max_len[TEXPORTER_FAMILY_COUNT] = { 32, 128 };
+
+int unmatched_parse_lengths(const char *arg, struct unmatched_options *o)
+{
+	const char *flag = "--unmatched-prefix-len";
+	const char *comma = strchr(arg, ',');
+	char v4[8];
+
+	if (!comma || (size_t)(comma - arg) >= sizeof(v4))
+		return cli_bad_value(flag, arg, "use V4,V6, e.g. 24,48");
+	memcpy(v4, arg, (size_t)(comma - arg));
+	v4[comma - arg] = '\0';
+	if (cli_parse_uint(flag, v4, max_len[TEXPORTER_IPV4], &o->len[TEXPORTER_IPV4]) ||
+	    cli_parse_uint(flag, comma + 1, max_len[TEXPORTER_IPV6], &o->len[TEXPORTER_IPV6]))
+		return EXIT_USAGE;
+	if (!o->len[TEXPORTER_IPV4] || !o->len[TEXPORTER_IPV6])
+		return cli_bad_value(flag, arg, "a prefix length is at least 1");
+	return 0;
+}
+
+int unmatched_parse_entries(const char *arg, struct unmatched_options *o)
+{
+	return cli_parse_uint("--unmatched-entries", arg, TEXPORTER_UNMATCHED_MAX_ENTRIES,
+			      &o->entries);
+}
+
+static void map_name(const struct unmatched_options *o, char *name, size_t len)
+{
+	snprintf(name, len, TEXPORTER_UNMATCHED_NAME_FMT, o->len[TEXPORTER_IPV4],
+		 o->len[TEXPORTER_IPV6]);
+}
+
+/* Whether the map FD was made for O. */
+static bool made_for(int fd, const struct unmatched_options *o)
+{
+	struct bpf_map_info info;
+	__u32 info_len = sizeof(info);
+	char name[BPF_OBJ_NAME_LEN];
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return false;
+	map_name(o, name, sizeof(name));
+	return info.type == BPF_MAP_TYPE_PERCPU_HASH &&
+	       info.key_size == sizeof(struct texporter_unmatched_key) &&
+	       info.value_size == sizeof(struct texporter_counter) &&
+	       info.max_entries == o->entries + TEXPORTER_UNMATCHED_RESERVED &&
+	       strncmp(info.name, name, sizeof(info.name)) == 0;
+}
+
+/* The untracked key of each (family, side), zero on every CPU. */
+static int insert_untracked(int fd)
+{
+	void *zeros = calloc((size_t)percpu_ncpus(), sizeof(struct texporter_counter));
+	int err = zeros ? 0 : -1;
+
+	for (__u8 f = 0; !err && f < TEXPORTER_FAMILY_COUNT; f++)
+		for (__u8 side = 0; !err && side < TEXPORTER_SIDE_COUNT; side++) {
+			struct texporter_unmatched_key k = { .family = f, .side = side,
+							     .untracked = 1 };
+
+			err = bpf_map_update_elem(fd, &k, zeros, BPF_ANY);
+		}
+	free(zeros);
+	return err;
+}
+
+static int create(const struct unmatched_options *o)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	int fd;
+
+	map_name(o, name, sizeof(name));
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, name, sizeof(struct texporter_unmatched_key),
+			    sizeof(struct texporter_counter),
+			    o->entries + TEXPORTER_UNMATCHED_RESERVED, NULL);
+	if (fd < 0) {
+		log_error("cannot create the unmatched map of %u entries: %s (lower --unmatched-entries)",
+			  o->entries, strerror(errno));
+		return -1;
+	}
+	if (insert_untracked(fd)) {
+		log_error("cannot initialise the unmatched map: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int unmatched_plan(const struct unmatched_options *o, const char *dir, bool loaded,
+		   struct unmatched_plan *p)
+{
+	int pinned = loaded ? pin_open(dir, TEXPORTER_PIN_UNMATCHED, false) : -1;
+
+	*p = (struct unmatched_plan){ .fd = -1 };
+	if (pinned < 0 && loaded && errno != ENOENT) {
+		log_error("cannot open %s/%s: %s", dir, TEXPORTER_PIN_UNMATCHED, strerror(errno));
+		return -1;
+	}
+	if (!o->entries) {
+		p->remove = pinned >= 0;
+	} else if (pinned >= 0 && made_for(pinned, o)) {
+		p->fd = pinned;
+		return 0;
+	} else {
+		p->fd = create(o);
+		p->fresh = true;
+		if (pinned >= 0)
+			log_info("%s: unmatched prefix lengths or entries changed: their counts start anew",
+				 dir);
+	}
+	if (pinned >= 0)
+		close(pinned);
+	return o->entries && p->fd < 0 ? -1 : 0;
+}
+
+void unmatched_plan_free(struct unmatched_plan *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+/* LEN's mask of a 32-bit word that starts at bit START, network order. */
+static __u32 word_mask(__u32 len, __u32 start)
+{
+	__u32 bits = len <= start ? 0 : len - start >= 32 ? 32 : len - start;
+
+	return htobe32(bits ? ~0u << (32 - bits) : 0);
+}
+
+int unmatched_configure(struct texporter_bpf *skel, const struct unmatched_options *o,
+			const struct unmatched_plan *p)
+{
+	if (p->fd < 0)
+		return 0; /* unmatched_on stays 0: the one-entry map stays unused */
+	skel->rodata->unmatched_on = 1;
+	skel->rodata->unmatched_len[TEXPORTER_IPV4] = o->len[TEXPORTER_IPV4];
+	skel->rodata->unmatched_len[TEXPORTER_IPV6] = o->len[TEXPORTER_IPV6];
+	skel->rodata->unmatched_v4_mask = word_mask(o->len[TEXPORTER_IPV4], 0);
+	for (__u32 w = 0; w < 4; w++)
+		skel->rodata->unmatched_v6_mask[w] = word_mask(o->len[TEXPORTER_IPV6], 32 * w);
+	return bpf_map__reuse_fd(skel->maps.unmatched, p->fd);
+}
