@@ -29,7 +29,8 @@
  *       Runs CMD (in network namespace PATH) and prints its wall time in
  *       ms, its peak RSS in KiB and its exit status.
  *   bench counters OBJ ROUNDS REPEAT
- *       The counter layouts of tests/bench/counters.bpf.c (256 names):
+ *       The counter layouts of tests/bench/counters.bpf.c (256 names;
+ *       the striped one with 16 stripes):
  *       "mem" lines (map, memlock, bytes per CPU, entries, value size),
  *       "row" lines as testrun's (one pair; a pair whose cache slot another
  *       holds; a new pair when the indirection has no slot left; one pair
@@ -1099,12 +1100,13 @@ static int cmd_time(int argc, char **argv)
 #define CNT_CAPACITY 256u /* as counters.bpf.c */
 #define CNT_SLOT_BITS 11u
 #define CNT_PAIRS (TEXPORTER_FAMILY_COUNT * CNT_CAPACITY * CNT_CAPACITY)
-#define CNT_LAYOUTS 4
+#define CNT_STRIPES 16u /* as counters.bpf.c */
+#define CNT_LAYOUTS 5
 #define CNT_CASES 3
 #define CNT_BOTH_LONGER 10 /* two-CPU runs take REPEAT x this, to overlap */
 
 static const char *const cnt_progs[CNT_LAYOUTS] = {
-	"cnt_percpu", "cnt_shared", "cnt_cache", "cnt_indirect",
+	"cnt_percpu", "cnt_shared", "cnt_cache", "cnt_indirect", "cnt_striped",
 };
 
 struct cnt_bench {
@@ -1145,6 +1147,7 @@ static void cnt_open(struct cnt_bench *b, const char *path)
 	cnt_size(b->obj, "percpu", CNT_PAIRS);
 	cnt_size(b->obj, "shared", CNT_PAIRS);
 	cnt_size(b->obj, "pair_slot", CNT_PAIRS);
+	cnt_size(b->obj, "striped", CNT_STRIPES * CNT_PAIRS);
 	cnt_size(b->obj, "cache", 1u << CNT_SLOT_BITS);
 	cnt_size(b->obj, "slots", 1u << CNT_SLOT_BITS);
 	if (bpf_object__load(b->obj))
@@ -1157,7 +1160,8 @@ static void cnt_open(struct cnt_bench *b, const char *path)
 /* Memory of each map: memlock from fdinfo, and per CPU for per-CPU maps. */
 static void cnt_memory(const struct cnt_bench *b)
 {
-	static const char *const maps[] = { "percpu", "shared", "cache", "pair_slot", "slots" };
+	static const char *const maps[] = { "percpu", "shared", "cache", "pair_slot", "slots",
+					    "striped" };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(b->obj, maps[i]);
@@ -1299,19 +1303,22 @@ static __u64 cnt_packets(const struct cnt_bench *b, const char *name)
 	return sum;
 }
 
-/* Every layout counted each run exactly once: today's alone in its map,
- * the others together in their own maps plus the shared one. */
+/* Every layout counted each run exactly once: today's and the striped one
+ * alone in their maps, the others together in their own maps plus the
+ * shared one. */
 static void cnt_check_exact(const struct cnt_bench *b)
 {
 	__u64 percpu = cnt_packets(b, "percpu");
+	__u64 striped = cnt_packets(b, "striped");
 	__u64 rest = cnt_packets(b, "shared") + cnt_packets(b, "cache") + cnt_packets(b, "slots");
 	__u64 want = b->runs[1] + b->runs[2] + b->runs[3];
 
-	if (percpu != b->runs[0] || rest != want)
-		die("counters: not exact: percpu %llu of %llu, others %llu of %llu",
+	if (percpu != b->runs[0] || striped != b->runs[4] || rest != want)
+		die("counters: not exact: percpu %llu of %llu, striped %llu of %llu, others %llu of %llu",
 		    (unsigned long long)percpu, (unsigned long long)b->runs[0],
+		    (unsigned long long)striped, (unsigned long long)b->runs[4],
 		    (unsigned long long)rest, (unsigned long long)want);
-	printf("exact\t%llu\n", (unsigned long long)(percpu + rest));
+	printf("exact\t%llu\n", (unsigned long long)(percpu + striped + rest));
 }
 
 static void cnt_print(const char *kase, const char *layout, double *prog, double *over, int n,

@@ -8,6 +8,8 @@
  *
  *   cnt_percpu    today's: PERCPU_ARRAY[2 x C^2], plain adds
  *   cnt_shared    ARRAY[2 x C^2] shared by all CPUs, atomic adds (BPF_XADD)
+ *   cnt_striped   ARRAY[K x 2 x C^2], K stripes, CPU n adding atomically
+ *                 to stripe n mod K: at most ceil(CPUs / K) CPUs per line
  *   cnt_cache     PERCPU_ARRAY[S] of {key, bytes, packets}, direct-mapped by
  *                 a hash of the pair; a CPU claims a free slot for itself
  *                 (no other CPU writes it), a slot held by another pair sends
@@ -32,6 +34,7 @@
 
 #define capacity 256u  /* ids per axis, C: all countries */
 #define slot_bits 11u  /* S = 2^slot_bits slots per CPU */
+#define stripe_bits 4u /* K = 2^stripe_bits stripes: 32 MiB at C = 256 */
 
 struct cache_slot {
 	__u32 key; /* 1 + counter index of the pair holding the slot; 0 = free */
@@ -58,6 +61,13 @@ struct {
 	__type(value, struct texporter_counter);
 	__uint(max_entries, 1);
 } shared SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct texporter_counter);
+	__uint(max_entries, 1);
+} striped SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -148,6 +158,25 @@ int cnt_shared(struct __sk_buff *skb)
 	if (pair < 0)
 		return TC_ACT_SHOT;
 	add_shared((__u32)pair, bytes);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int cnt_striped(struct __sk_buff *skb)
+{
+	__u32 bytes, stripe, index;
+	long pair = pair_of(skb, &bytes);
+	struct texporter_counter *c;
+
+	if (pair < 0)
+		return TC_ACT_SHOT;
+	stripe = bpf_get_smp_processor_id() & ((1u << stripe_bits) - 1);
+	index = stripe * (TEXPORTER_FAMILY_COUNT * capacity * capacity) + (__u32)pair;
+	c = bpf_map_lookup_elem(&striped, &index);
+	if (c) {
+		__sync_fetch_and_add(&c->bytes, bytes);
+		__sync_fetch_and_add(&c->packets, 1);
+	}
 	return TC_ACT_UNSPEC;
 }
 
