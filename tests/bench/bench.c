@@ -28,6 +28,15 @@
  *   bench time [--netns PATH] [--stdout FILE] -- CMD [ARG...]
  *       Runs CMD (in network namespace PATH) and prints its wall time in
  *       ms, its peak RSS in KiB and its exit status.
+ *   bench counters OBJ ROUNDS REPEAT
+ *       The counter layouts of tests/bench/counters.bpf.c (256 names;
+ *       the striped one with 16 stripes):
+ *       "mem" lines (map, memlock, bytes per CPU, entries, value size),
+ *       "row" lines as testrun's (one pair; a pair whose cache slot another
+ *       holds; a new pair when the indirection has no slot left; one pair
+ *       counted by both CPUs at once), "overlap" (the mean
+ *       share of a two-CPU run during which both CPUs ran), and "exact" once
+ *       every layout's counts equal the runs it was given.
  *
  * BENCH_DEBUG=1 in the environment prints every sample of testrun to stderr.
  *
@@ -38,6 +47,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1132,6 +1143,291 @@ static int cmd_time(int argc, char **argv)
 	return 0;
 }
 
+/* --- counters: the counter layouts of tests/bench/counters.bpf.c ------------ */
+
+#define CNT_CAPACITY 256u /* as counters.bpf.c */
+#define CNT_SLOT_BITS 11u
+#define CNT_PAIRS (TEXPORTER_FAMILY_COUNT * CNT_CAPACITY * CNT_CAPACITY)
+#define CNT_STRIPES 16u /* as counters.bpf.c */
+#define CNT_LAYOUTS 5
+#define CNT_CASES 3
+#define CNT_BOTH_LONGER 10 /* two-CPU runs take REPEAT x this, to overlap */
+
+static const char *const cnt_progs[CNT_LAYOUTS] = {
+	"cnt_percpu", "cnt_shared", "cnt_cache", "cnt_indirect", "cnt_striped",
+};
+
+struct cnt_bench {
+	struct bpf_object *obj;
+	int floor, progs[CNT_LAYOUTS];
+	uint8_t frames[CNT_CASES][FRAME_MAX];
+	size_t lengths[CNT_CASES];
+	__u32 repeat;
+	__u64 runs[CNT_LAYOUTS]; /* packets each layout was given */
+	double overlap;          /* sum of cnt_overlap() over both_runs */
+	int both_runs;
+};
+
+/* The IPv4 frame whose pair counters.bpf.c takes as (SRC, DST). */
+static size_t cnt_frame(uint8_t *f, uint8_t src, uint8_t dst)
+{
+	uint8_t s[16] = { 192, 0, 2, src }, d[16] = { 198, 51, 100, dst };
+
+	return frame_build(f, TEXPORTER_IPV4, LINK_PLAIN, s, d);
+}
+
+static __u32 cnt_cache_slot(__u32 index)
+{
+	return ((index + 1) * 0x9e3779b1u) >> (32 - CNT_SLOT_BITS);
+}
+
+static void cnt_size(struct bpf_object *obj, const char *map, __u32 entries)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, map);
+
+	if (!m || bpf_map__set_max_entries(m, entries))
+		die("counters.bpf.o: map %s", map);
+}
+
+static void cnt_open(struct cnt_bench *b, const char *path)
+{
+	b->obj = object_open(path);
+	cnt_size(b->obj, "percpu", CNT_PAIRS);
+	cnt_size(b->obj, "shared", CNT_PAIRS);
+	cnt_size(b->obj, "pair_slot", CNT_PAIRS);
+	cnt_size(b->obj, "striped", CNT_STRIPES * CNT_PAIRS);
+	cnt_size(b->obj, "cache", 1u << CNT_SLOT_BITS);
+	cnt_size(b->obj, "slots", 1u << CNT_SLOT_BITS);
+	if (bpf_object__load(b->obj))
+		die("%s: cannot load: %s", path, strerror(errno));
+	b->floor = object_prog(b->obj, "cnt_floor");
+	for (int i = 0; i < CNT_LAYOUTS; i++)
+		b->progs[i] = object_prog(b->obj, cnt_progs[i]);
+}
+
+/* Memory of each map: memlock from fdinfo, and per CPU for per-CPU maps. */
+static void cnt_memory(const struct cnt_bench *b)
+{
+	static const char *const maps[] = { "percpu", "shared", "cache", "pair_slot", "slots",
+					    "striped" };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(b->obj, maps[i]);
+		bool percpu = bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY;
+		__u64 per_cpu = percpu ? (__u64)(bpf_map__value_size(m) + 7) / 8 * 8 *
+						 bpf_map__max_entries(m) : 0;
+
+		printf("mem\t%s\t%ld\t%llu\t%u\t%u\n", maps[i], fdinfo_memlock(bpf_map__fd(m)),
+		       (unsigned long long)per_cpu, bpf_map__max_entries(m), bpf_map__value_size(m));
+	}
+}
+
+/* Pair (3, 7) always; a second pair whose cache slot is the first one's,
+ * so that cnt_cache takes its fallback for it; a third one that comes
+ * only after cnt_indirect has handed out its last slot (cnt_slots_full). */
+static void cnt_frames(struct cnt_bench *b)
+{
+	__u32 first = texporter_counter_index(CNT_CAPACITY, TEXPORTER_IPV4, 3, 7);
+
+	b->lengths[0] = cnt_frame(b->frames[0], 3, 7);
+	b->lengths[2] = cnt_frame(b->frames[2], 200, 201);
+	for (__u32 s = 0; s < CNT_CAPACITY; s++)
+		for (__u32 d = 0; d < CNT_CAPACITY; d++)
+			if ((s != 3 || d != 7) &&
+			    cnt_cache_slot(texporter_counter_index(CNT_CAPACITY, TEXPORTER_IPV4, s, d)) ==
+				    cnt_cache_slot(first)) {
+				b->lengths[1] = cnt_frame(b->frames[1], (uint8_t)s, (uint8_t)d);
+				return;
+			}
+	die("no pair shares a cache slot with (3, 7)");
+}
+
+/* The same program on both CPUs at once, on frame F: the cost per run
+ * when two CPUs count one pair (what a shared line costs). */
+struct cnt_thread {
+	const struct cnt_bench *b;
+	pthread_barrier_t *start_line;
+	int prog, cpu;
+	__u32 duration;
+	double start, end; /* wall clock around the test run */
+	const uint8_t *frame;
+	size_t len;
+};
+
+static void *cnt_thread_run(void *arg)
+{
+	struct cnt_thread *t = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	pthread_barrier_wait(t->start_line);
+	t->start = now_ns();
+	test_run(t->prog, false, t->frame, t->len, t->b->repeat * CNT_BOTH_LONGER, &t->duration);
+	t->end = now_ns();
+	return NULL;
+}
+
+/* The share of the longer run during which both ran (1 = all of it). */
+static double cnt_overlap(const struct cnt_thread *t)
+{
+	double both = fmin(t[0].end, t[1].end) - fmax(t[0].start, t[1].start);
+
+	return fmax(both, 0) / fmax(t[0].end - t[0].start, t[1].end - t[1].start);
+}
+
+static double cnt_both_cpus(struct cnt_bench *b, int prog, int layout)
+{
+	struct cnt_thread t[2];
+	pthread_barrier_t start_line;
+	pthread_t th;
+
+	pthread_barrier_init(&start_line, NULL, 2);
+	for (int i = 0; i < 2; i++)
+		t[i] = (struct cnt_thread){ .b = b, .start_line = &start_line, .prog = prog, .cpu = i,
+					    .frame = b->frames[0], .len = b->lengths[0] };
+	if (pthread_create(&th, NULL, cnt_thread_run, &t[0]))
+		die("pthread_create failed");
+	cnt_thread_run(&t[1]);
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&start_line);
+	b->overlap += cnt_overlap(t);
+	b->both_runs++;
+	if (layout >= 0)
+		b->runs[layout] += 2ull * b->repeat * CNT_BOTH_LONGER;
+	return (t[0].duration + t[1].duration) / 2.0;
+}
+
+/* Hands out every slot of cnt_indirect but the ones taken, as if other
+ * pairs had taken them. */
+static void cnt_slots_full(const struct cnt_bench *b)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(b->obj, "claims");
+	struct {
+		__u32 lock;
+		__u32 next;
+	} claim = { 0, (1u << CNT_SLOT_BITS) - 1 };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(m), &zero, &claim, BPF_ANY))
+		die("claims: update: %s", strerror(errno));
+}
+
+static double cnt_one(struct cnt_bench *b, int prog, int layout, int kase)
+{
+	__u32 d;
+
+	test_run(prog, false, b->frames[kase], b->lengths[kase], b->repeat, &d);
+	if (layout >= 0)
+		b->runs[layout] += b->repeat;
+	return d;
+}
+
+/* Packets counted in map NAME: per-CPU maps summed over the CPUs. */
+static __u64 cnt_packets(const struct cnt_bench *b, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(b->obj, name);
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(m);
+	bool percpu = bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY;
+	size_t stride = (bpf_map__value_size(m) + 7) / 8 * 8;
+	size_t off = bpf_map__value_size(m) == sizeof(struct texporter_counter) ? 8 : 16;
+	uint8_t *v = malloc(stride * (size_t)(percpu ? ncpu : 1));
+	__u64 sum = 0;
+
+	if (!v)
+		die("out of memory");
+	for (__u32 k = 0; k < bpf_map__max_entries(m); k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			die("%s: lookup: %s", name, strerror(errno));
+		for (int c = 0; c < (percpu ? ncpu : 1); c++) {
+			__u64 p;
+
+			memcpy(&p, v + (size_t)c * stride + off, sizeof(p));
+			sum += p;
+		}
+	}
+	free(v);
+	return sum;
+}
+
+/* Every layout counted each run exactly once: today's and the striped one
+ * alone in their maps, the others together in their own maps plus the
+ * shared one. */
+static void cnt_check_exact(const struct cnt_bench *b)
+{
+	__u64 percpu = cnt_packets(b, "percpu");
+	__u64 striped = cnt_packets(b, "striped");
+	__u64 rest = cnt_packets(b, "shared") + cnt_packets(b, "cache") + cnt_packets(b, "slots");
+	__u64 want = b->runs[1] + b->runs[2] + b->runs[3];
+
+	if (percpu != b->runs[0] || striped != b->runs[4] || rest != want)
+		die("counters: not exact: percpu %llu of %llu, striped %llu of %llu, others %llu of %llu",
+		    (unsigned long long)percpu, (unsigned long long)b->runs[0],
+		    (unsigned long long)striped, (unsigned long long)b->runs[4],
+		    (unsigned long long)rest, (unsigned long long)want);
+	printf("exact\t%llu\n", (unsigned long long)(percpu + striped + rest));
+}
+
+static void cnt_print(const char *kase, const char *layout, double *prog, double *over, int n,
+		      double floor)
+{
+	printf("row\tcounters\t%s\t%s\t%.1f\t%.1f\t%.1f\n", kase, layout, median(prog, n), floor,
+	       median(over, n));
+}
+
+static int cmd_counters(int argc, char **argv)
+{
+	static const char *const kases[CNT_CASES] = {
+		"one pair", "pair's cache slot taken", "new pair, no slot left",
+	};
+	struct cnt_bench b = { .repeat = 20000 };
+	int rounds = 101;
+	static double prog[CNT_CASES + 1][CNT_LAYOUTS][MAX_ROUNDS];
+	static double over[CNT_CASES + 1][CNT_LAYOUTS][MAX_ROUNDS];
+	double floors[CNT_CASES + 1][MAX_ROUNDS];
+
+	if (argc != 4 || (rounds = atoi(argv[2])) < 1 || rounds > MAX_ROUNDS ||
+	    (b.repeat = (__u32)atoi(argv[3])) < 1) {
+		fprintf(stderr, "usage: bench counters OBJ ROUNDS REPEAT\n");
+		return 2;
+	}
+	cnt_open(&b, argv[1]);
+	cnt_memory(&b);
+	cnt_frames(&b);
+	/* The pair of case 0 takes its slots first, as the busiest pair would;
+	 * then case 1's pair; case 2's comes when no slot is left. */
+	for (int k = 0; k < 2; k++)
+		for (int l = 0; l < CNT_LAYOUTS; l++)
+			cnt_one(&b, b.progs[l], l, k);
+	cnt_slots_full(&b);
+	for (int r = 0; r < rounds; r++) {
+		for (int k = 0; k < CNT_CASES; k++) {
+			floors[k][r] = cnt_one(&b, b.floor, -1, k);
+			for (int l = 0; l < CNT_LAYOUTS; l++) {
+				prog[k][l][r] = cnt_one(&b, b.progs[l], l, k);
+				over[k][l][r] = prog[k][l][r] - floors[k][r];
+			}
+		}
+		floors[CNT_CASES][r] = cnt_both_cpus(&b, b.floor, -1);
+		for (int l = 0; l < CNT_LAYOUTS; l++) {
+			prog[CNT_CASES][l][r] = cnt_both_cpus(&b, b.progs[l], l);
+			over[CNT_CASES][l][r] = prog[CNT_CASES][l][r] - floors[CNT_CASES][r];
+		}
+	}
+	for (int k = 0; k <= CNT_CASES; k++) {
+		double floor = median(floors[k], rounds);
+
+		for (int l = 0; l < CNT_LAYOUTS; l++)
+			cnt_print(k < CNT_CASES ? kases[k] : "one pair, 2 CPUs at once",
+				  cnt_progs[l] + 4, prog[k][l], over[k][l], rounds, floor);
+	}
+	printf("overlap\t%.2f\n", b.overlap / b.both_runs);
+	cnt_check_exact(&b);
+	bpf_object__close(b.obj);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1142,12 +1438,13 @@ int main(int argc, char **argv)
 		{ "populate", cmd_populate },
 		{ "attach-floor", cmd_attach_floor },
 		{ "time", cmd_time },
+		{ "counters", cmd_counters },
 	};
 
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "usage: bench testrun|populate|attach-floor|time ... (see tests/bench/bench.c)\n");
+	fprintf(stderr, "usage: bench testrun|populate|attach-floor|time|counters ... (see tests/bench/bench.c)\n");
 	return 2;
 }

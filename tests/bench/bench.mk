@@ -4,7 +4,7 @@
 
 BENCH_OUT     := $(BUILD)/bench
 BENCH_BIN     := $(BENCH_OUT)/bench
-BENCH_OBJS    := $(BENCH_OUT)/floor.bpf.o $(BENCH_OUT)/lpm.bpf.o
+BENCH_OBJS    := $(BENCH_OUT)/floor.bpf.o $(BENCH_OUT)/lpm.bpf.o $(BENCH_OUT)/counters.bpf.o
 PUBLIC_RANGES ?= ../shared/data/public-ranges.json
 
 .PHONY: bench
@@ -21,4 +21,4 @@ $(BENCH_OUT)/%.bpf.o: tests/bench/%.bpf.c bpf/texporter.h | $(BENCH_OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BENCH_BIN): tests/bench/bench.c loader/trie_walk.c loader/trie_walk.h bpf/texporter.h | $(BENCH_OUT)
-	$(CC) $(CFLAGS) -Iloader $(LDFLAGS) -o $@ tests/bench/bench.c loader/trie_walk.c -lbpf -lelf -lz -lcjson
+	$(CC) $(CFLAGS) -Iloader $(LDFLAGS) -o $@ tests/bench/bench.c loader/trie_walk.c -lbpf -lelf -lz -lcjson -lpthread -lm
