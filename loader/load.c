@@ -504,9 +504,10 @@ static int job_run(struct job *j)
 		log_error("%s: cannot build the range table: %s", j->o->config_path, trie_strerror(err));
 		return err == E2BIG ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	if (unmatched_plan(&j->o->discovery, j->cur.dir, j->cur.loaded, &j->unmatched))
-		return EXIT_RUNTIME;
-	if (kernel_create_table(j->trie.used, &j->table) || job_load_programs(j) ||
+	/* The range table first: the biggest map, and its error names it. */
+	if (kernel_create_table(j->trie.used, &j->table) ||
+	    unmatched_plan(&j->o->discovery, j->cur.dir, j->cur.loaded, &j->unmatched) ||
+	    job_load_programs(j) ||
 	    job_fill_trie(j) || job_open_tables(j) ||
 	    (j->cur.loaded ? job_reload(j) : job_first_load(j)))
 		return EXIT_RUNTIME;

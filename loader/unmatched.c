@@ -101,8 +101,9 @@ static int create(const struct unmatched_options *o)
 			    sizeof(struct texporter_counter),
 			    o->entries + TEXPORTER_UNMATCHED_RESERVED, NULL);
 	if (fd < 0) {
-		log_error("cannot create the unmatched map of %u entries: %s (lower --unmatched-entries)",
-			  o->entries, strerror(errno));
+		log_error("cannot create the unmatched map of %u entries: %s%s", o->entries,
+			  strerror(errno),
+			  errno == ENOMEM || errno == E2BIG ? " (lower --unmatched-entries)" : "");
 		return -1;
 	}
 	if (insert_untracked(fd)) {
