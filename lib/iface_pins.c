@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Finding and opening an interface's pins, and checking its meta. */
 #include "iface_pins.h"
+#include "array.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -104,13 +105,11 @@ static bool holds_meta(DIR *dir, const struct dirent *de)
 static int list_add(char ***names, size_t *n, size_t *cap, const char *name)
 {
 	if (*n == *cap) {
-		size_t grown_cap = *cap ? 2 * *cap : 8;
-		char **grown = realloc(*names, grown_cap * sizeof(*grown));
+		char **grown = array_grow(*names, cap, sizeof(*grown), 8);
 
 		if (!grown)
 			return -1;
 		*names = grown;
-		*cap = grown_cap;
 	}
 	(*names)[*n] = strdup(name);
 	if (!(*names)[*n])

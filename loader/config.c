@@ -27,6 +27,7 @@
  */
 #include "config.h"
 #include "config_build.h"
+#include "array.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -222,8 +223,8 @@ static void config_take_name(struct config_build *b, const struct config_members
 static void config_push_entry(struct config_build *b, const struct config_entry *e)
 {
 	if (b->n_entries == b->cap_entries) {
-		size_t cap = b->cap_entries ? b->cap_entries * 2 : 1024;
-		struct config_entry *bigger = reallocarray(b->entries, cap, sizeof(*bigger));
+		struct config_entry *bigger =
+			array_grow(b->entries, &b->cap_entries, sizeof(*bigger), 1024);
 
 		if (!bigger) {
 			if (!b->out_of_memory)
@@ -233,7 +234,6 @@ static void config_push_entry(struct config_build *b, const struct config_entry 
 			return;
 		}
 		b->entries = bigger;
-		b->cap_entries = cap;
 	}
 	b->entries[b->n_entries++] = *e;
 }

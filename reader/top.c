@@ -17,6 +17,7 @@
  */
 #include "top.h"
 
+#include "array.h"
 #include "log.h"
 
 #include <errno.h>
@@ -136,13 +137,11 @@ static enum top_state iface_state(const struct iface_snapshot *cur,
 
 static int pairs_grow(struct top_view *v)
 {
-	size_t cap = v->pairs_cap ? 2 * v->pairs_cap : 64;
-	struct top_row *grown = realloc(v->pairs, cap * sizeof(*grown));
+	struct top_row *grown = array_grow(v->pairs, &v->pairs_cap, sizeof(*grown), 64);
 
 	if (!grown)
 		return -1;
 	v->pairs = grown;
-	v->pairs_cap = cap;
 	return 0;
 }
 

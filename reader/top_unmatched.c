@@ -9,6 +9,7 @@
  */
 #include "top.h"
 
+#include "array.h"
 #include "cidr.h"
 
 #include <stdlib.h>
@@ -27,13 +28,12 @@ static const struct unmatched_prefix *find_prefix(const struct unmatched_snapsho
 
 static int rows_grow(struct top_view *v)
 {
-	size_t cap = v->unmatched_cap ? 2 * v->unmatched_cap : 64;
-	struct top_unmatched_row *grown = realloc(v->unmatched, cap * sizeof(*grown));
+	struct top_unmatched_row *grown =
+		array_grow(v->unmatched, &v->unmatched_cap, sizeof(*grown), 64);
 
 	if (!grown)
 		return -1;
 	v->unmatched = grown;
-	v->unmatched_cap = cap;
 	return 0;
 }
 
