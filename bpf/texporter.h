@@ -8,11 +8,16 @@
  *   meta      ARRAY[1]  struct texporter_meta        loader writes, reader reads
  *   names     ARRAY[capacity] struct texporter_name  id -> range name ("" = free);
  *             id 0 holds the name of the unmatched range (default "other")
- *   counters  PERCPU_ARRAY[texporter_counter_slots(capacity)] struct texporter_counter
- *             index texporter_counter_index(family, src id, dst id)
- *   carry     ARRAY, same layout as counters, optional: totals carried over
- *             from a smaller counter map when the loader grew it; the reader
- *             adds it to counters
+ *   counters  PERCPU_ARRAY[slots] struct texporter_slot: each CPU's own
+ *             counts of the pairs it holds a slot for (see "Counters"
+ *             below); slots is the map's max_entries, a power of two
+ *   shared    ARRAY[texporter_counter_slots(capacity)] struct texporter_counter,
+ *             index texporter_counter_index(family, src id, dst id): the
+ *             counts of pairs that found their slot held by another pair,
+ *             added atomically
+ *   carry     ARRAY, same layout as shared, optional: totals carried over
+ *             from counter maps the loader replaced (when it grew them or
+ *             a reload removed a name); the reader adds it
  *   errors    PERCPU_ARRAY[TEXPORTER_ERR_COUNT] __u64 (enum texporter_error)
  *   ranges    ARRAY of the classification trie (__u32 entries): one element
  *             holding all of it, or, on kernels that cap a map value at
@@ -35,7 +40,12 @@
 
 #include <linux/types.h>
 
-#define TEXPORTER_LAYOUT_VERSION 1
+#define TEXPORTER_LAYOUT_VERSION 2
+/* Layout 1 (texporter before slots): counters was a PERCPU_ARRAY of
+ * texporter_counter_slots(capacity) struct texporter_counter indexed by
+ * texporter_counter_index, and there was no shared map. The loader reads
+ * it once to carry its totals into layout 2; nothing else reads it. */
+#define TEXPORTER_LAYOUT_DENSE 1
 #define TEXPORTER_META_MAGIC 0x54455850u /* "TEXP" */
 
 #define TEXPORTER_NAME_LEN 64      /* 1-63 bytes of UTF-8 + NUL */
@@ -153,6 +163,41 @@ static inline __u32 texporter_counter_slots(__u32 capacity)
 	return TEXPORTER_FAMILY_COUNT * capacity * capacity;
 }
 
+/*
+ * Counters. Each CPU counts a pair (family, source id, destination id) in
+ * a slot of its own copy of the counters map: slot texporter_slot_of()
+ * of the pair's counter index. The first pair to reach a free slot on a
+ * CPU claims it there (stores its key; no other CPU writes that copy), and
+ * keeps it until the loader replaces the map. A pair whose slot on this
+ * CPU is held by another pair is added atomically to its entry in the
+ * shared map instead. So every packet is counted exactly once, with
+ * plain adds for every pair that holds a slot, and memory is slots x
+ * CPUs rather than pairs x CPUs. When slots >= pairs every pair has a
+ * slot of its own (slot = counter index) and the shared map stays zero.
+ * The loader never writes a slot in place (an update of a per-CPU element
+ * writes every CPU's copy); it replaces the maps and carries the totals.
+ */
+struct texporter_slot {
+	__u32 key;      /* 1 + counter index of the pair that holds the slot; 0 = free */
+	__u32 reserved;
+	__u64 bytes;
+	__u64 packets;
+};
+
+#define TEXPORTER_MIN_SLOTS 64u          /* --counter-slots limits */
+#define TEXPORTER_MAX_SLOTS (1u << 21)  /* = texporter_counter_slots(TEXPORTER_MAX_IDS) */
+#define TEXPORTER_SLOT_HASH 0x9e3779b1u  /* 2^32 / golden ratio, odd */
+
+/* The slot of the pair with counter index INDEX in a counters map of
+ * SLOTS (a power of two, 2^SLOT_BITS) for CAPACITY ids per axis. */
+static inline __u32 texporter_slot_of(__u32 index, __u32 capacity, __u32 slots,
+				      __u32 slot_bits)
+{
+	if (slots >= texporter_counter_slots(capacity))
+		return index;
+	return ((index + 1) * TEXPORTER_SLOT_HASH) >> (32 - slot_bits);
+}
+
 /* Unmatched discovery. An address that matches no range is also counted
  * under its prefix of the configured length, keyed by family, side and
  * the masked address (network order; IPv4 in addr[0], the rest zero).
@@ -242,6 +287,7 @@ struct texporter_meta {
 #define TEXPORTER_PIN_META "meta"
 #define TEXPORTER_PIN_NAMES "names"
 #define TEXPORTER_PIN_COUNTERS "counters"
+#define TEXPORTER_PIN_SHARED "shared"
 #define TEXPORTER_PIN_CARRY "carry"
 #define TEXPORTER_PIN_ERRORS "errors"
 #define TEXPORTER_PIN_RANGES "ranges"

@@ -27,7 +27,8 @@ int pin_open(const char *dir, const char *name, bool read_only)
 	return bpf_obj_get_opts(path, &opts);
 }
 
-int iface_pins_open_maps(struct iface_pins *p, const char *dir, bool read_only, const char **failed)
+int iface_pins_open_maps(struct iface_pins *p, const char *dir, __u32 layout, bool read_only,
+			 const char **failed)
 {
 	struct {
 		int *fd;
@@ -35,11 +36,14 @@ int iface_pins_open_maps(struct iface_pins *p, const char *dir, bool read_only, 
 	} maps[] = {
 		{ &p->names, TEXPORTER_PIN_NAMES },
 		{ &p->counters, TEXPORTER_PIN_COUNTERS },
+		{ &p->shared, layout == TEXPORTER_LAYOUT_DENSE ? NULL : TEXPORTER_PIN_SHARED },
 		{ &p->errors, TEXPORTER_PIN_ERRORS },
 		{ &p->carry, TEXPORTER_PIN_CARRY },
 	};
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		if (!maps[i].name)
+			continue;
 		*maps[i].fd = pin_open(dir, maps[i].name, read_only);
 		if (*maps[i].fd >= 0 || (maps[i].fd == &p->carry && errno == ENOENT))
 			continue;
@@ -51,7 +55,7 @@ int iface_pins_open_maps(struct iface_pins *p, const char *dir, bool read_only, 
 
 void iface_pins_close(struct iface_pins *p)
 {
-	int *fds[] = { &p->meta, &p->names, &p->counters, &p->carry, &p->errors };
+	int *fds[] = { &p->meta, &p->names, &p->counters, &p->shared, &p->carry, &p->errors };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -60,7 +64,7 @@ void iface_pins_close(struct iface_pins *p)
 	}
 }
 
-int meta_check(const struct texporter_meta *m, char *why, size_t why_len)
+int meta_check(const struct texporter_meta *m, __u32 oldest_layout, char *why, size_t why_len)
 {
 	if (m->magic != TEXPORTER_META_MAGIC) {
 		snprintf(
@@ -69,7 +73,14 @@ int meta_check(const struct texporter_meta *m, char *why, size_t why_len)
 			m->magic);
 		return -1;
 	}
-	if (m->layout_version != TEXPORTER_LAYOUT_VERSION) {
+	if (m->layout_version < oldest_layout && m->layout_version >= TEXPORTER_LAYOUT_DENSE) {
+		snprintf(
+			why, why_len,
+			"has layout version %u of an older texporter-load, this texporter reads version %d: run texporter-load again for the interface (it converts the pins and keeps the counts)",
+			m->layout_version, TEXPORTER_LAYOUT_VERSION);
+		return -1;
+	}
+	if (m->layout_version < oldest_layout || m->layout_version > TEXPORTER_LAYOUT_VERSION) {
 		snprintf(
 			why, why_len,
 			"has layout version %u, this texporter reads version %d: install matching texporter-load and texporter-read, or detach with the texporter-load that loaded it",
