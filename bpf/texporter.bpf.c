@@ -34,6 +34,8 @@
  * trie's strides (bpf/texporter.h). Constants to the verifier, so the
  * walks below compile down to the one layout in use. */
 const volatile __u32 capacity = TEXPORTER_MIN_CAPACITY;
+const volatile __u32 slots = 2 * TEXPORTER_MIN_CAPACITY * TEXPORTER_MIN_CAPACITY;
+const volatile __u32 slot_bits = 9; /* slots = 2^slot_bits */
 const volatile __u32 v4_root_bits = 16;
 const volatile __u32 v6_second_bits = 8;
 const volatile __u32 trie_entries = TEXPORTER_TRIE_MIN_ENTRIES;
@@ -58,12 +60,20 @@ struct {
 	__uint(max_entries, 1); /* set by the loader */
 } ranges SEC(".maps");
 
+/* Both sized by the loader (bpf/texporter.h, "Counters"). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, struct texporter_counter);
+	__type(value, struct texporter_slot);
 	__uint(max_entries, 2 * TEXPORTER_MIN_CAPACITY * TEXPORTER_MIN_CAPACITY);
 } counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct texporter_counter);
+	__uint(max_entries, 2 * TEXPORTER_MIN_CAPACITY * TEXPORTER_MIN_CAPACITY);
+} shared SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -635,15 +645,36 @@ ipv6:
 	return parse_ipv6(f);
 }
 
+/* A pair whose slot on this CPU another pair holds: added atomically
+ * (BPF_XADD, which 5.10 has), as other CPUs may add to it too. */
+static __always_inline void count_shared(__u32 index, __u32 bytes, __u32 packets)
+{
+	struct texporter_counter *c = bpf_map_lookup_elem(&shared, &index);
+
+	if (!c)
+		return; /* ids are below capacity by construction */
+	__sync_fetch_and_add(&c->bytes, bytes);
+	__sync_fetch_and_add(&c->packets, packets);
+}
+
+/* In the pair's slot of this CPU's copy of counters, claimed when free:
+ * no other CPU writes this copy, so plain adds. */
 static __always_inline void count(const struct frame *f, __u32 bytes, __u32 packets)
 {
 	__u32 index = texporter_counter_index(capacity, f->family, f->src, f->dst);
-	struct texporter_counter *counter = bpf_map_lookup_elem(&counters, &index);
+	__u32 at = texporter_slot_of(index, capacity, slots, slot_bits);
+	struct texporter_slot *s = bpf_map_lookup_elem(&counters, &at);
 
-	if (!counter)
-		return; /* ids are below capacity by construction */
-	counter->bytes += bytes;
-	counter->packets += packets;
+	if (!s)
+		return; /* the slot is below slots by construction */
+	if (!s->key)
+		s->key = index + 1;
+	if (s->key != index + 1) {
+		count_shared(index, bytes, packets);
+		return;
+	}
+	s->bytes += bytes;
+	s->packets += packets;
 }
 
 /* K's address: SIDE's of the IP header at f->l3_off, masked to the

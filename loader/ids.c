@@ -60,7 +60,6 @@ int ids_plan(struct id_plan *plan, const struct texporter_name *old,
 				return -1;
 			}
 			ids_set(plan, (uint32_t)id, cfg->ranges[r].name);
-			plan->fresh[id] = true;
 		}
 		plan->ids[r] = (uint32_t)id;
 	}

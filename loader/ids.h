@@ -15,8 +15,10 @@
 struct id_plan {
 	uint32_t *ids; /* per config range */
 	struct texporter_name names[TEXPORTER_MAX_IDS]; /* the table after the load */
-	bool fresh[TEXPORTER_MAX_IDS];   /* newly assigned: clear counters first */
-	bool removed[TEXPORTER_MAX_IDS]; /* named before, free after */
+	bool removed[TEXPORTER_MAX_IDS]; /* named before, free after: the
+					  * counter maps are replaced, so that
+					  * the id is free of counts when
+					  * handed out again */
 	uint32_t in_use;                 /* names in the new table, id 0 included */
 	uint32_t highest;                /* highest id in the new table */
 };

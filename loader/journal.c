@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <net/if.h>
 
-#include "grow.h"
+#include "counters.h"
 #include "iface_pins.h"
 #include "log.h"
 #include "pindir.h"
@@ -25,7 +25,7 @@ static bool pin_name_is_ours(const char *name)
 {
 	static const char *const ours[] = {
 		TEXPORTER_PIN_META, TEXPORTER_PIN_NAMES, TEXPORTER_PIN_COUNTERS,
-		TEXPORTER_PIN_CARRY, TEXPORTER_PIN_ERRORS, TEXPORTER_PIN_RANGES,
+		TEXPORTER_PIN_SHARED, TEXPORTER_PIN_CARRY, TEXPORTER_PIN_ERRORS, TEXPORTER_PIN_RANGES,
 		TEXPORTER_PIN_LINK_INGRESS, TEXPORTER_PIN_LINK_EGRESS, JOURNAL_PIN,
 		TEXPORTER_PIN_UNMATCHED,
 	};
@@ -102,7 +102,10 @@ static int stage(const struct state *s, const struct journal_stage *st, gid_t gi
 	if (st->unmatched >= 0 &&
 	    pindir_replace(st->unmatched, s->dir, JOURNAL_NEXT_UNMATCHED, gid))
 		return -1;
-	return st->counters >= 0 ? pindir_replace(st->counters, s->dir, JOURNAL_NEXT_COUNTERS, gid) : 0;
+	if (st->counters < 0)
+		return 0;
+	return pindir_replace(st->counters, s->dir, JOURNAL_NEXT_COUNTERS, gid) ||
+	       pindir_replace(st->shared, s->dir, JOURNAL_NEXT_SHARED, gid);
 }
 
 int journal_begin(struct state *s, struct journal_record *rec, const struct journal_stage *st)
@@ -197,6 +200,7 @@ static int rename_staged(const char *dir, const struct journal_record *rec)
 	static const char *const moves[][2] = {
 		{ JOURNAL_NEXT_CARRY, TEXPORTER_PIN_CARRY },
 		{ JOURNAL_NEXT_COUNTERS, TEXPORTER_PIN_COUNTERS },
+		{ JOURNAL_NEXT_SHARED, TEXPORTER_PIN_SHARED },
 		{ JOURNAL_NEXT_RANGES, TEXPORTER_PIN_RANGES },
 		{ JOURNAL_NEXT_UNMATCHED, TEXPORTER_PIN_UNMATCHED },
 	};
@@ -214,13 +218,14 @@ static int rename_staged(const char *dir, const struct journal_record *rec)
 	return rec->unmatched == JOURNAL_UNMATCHED_REMOVE ? remove_unmatched(dir) : 0;
 }
 
-/* The grown map's carry: the old counters plus the old carry, for the
+/* The replaced maps' carry: the old counters, shared and carry, for the
  * staged names. Only once both directions run the staged programs, which
- * count into next_counters: the old counters no longer change. */
+ * count into next_counters and next_shared: the old maps no longer
+ * change. */
 static int carry_over(struct state *s, struct journal_record *rec, const struct attachment att[2],
 		      const struct texporter_name *target)
 {
-	if (grow_carry(s, rec->target.capacity, target, JOURNAL_NEXT_CARRY, rec->gid))
+	if (counters_carry(s, rec->target.capacity, target, JOURNAL_NEXT_CARRY, rec->gid))
 		return -1;
 	rec->phase = JOURNAL_CARRIED;
 	for (int d = 0; d < 2; d++)
@@ -253,7 +258,8 @@ int journal_complete(struct state *s, struct journal_record *rec, struct attachm
 		if (new_link[d] && att[d].link_fd >= 0 &&
 		    pindir_replace(att[d].link_fd, s->dir, link_pins[d], 0))
 			goto out;
-	if (rec->phase == JOURNAL_SWITCH && rec->target.capacity != rec->old_capacity &&
+	if (rec->phase == JOURNAL_SWITCH &&
+	    (rec->replace_counters || rec->target.capacity != rec->old_capacity) &&
 	    carry_over(s, rec, att, target))
 		goto out;
 	if (rename_staged(s->dir, rec) || write_names(s, target, false) || commit(s, rec, att))

@@ -27,7 +27,8 @@
 #define JOURNAL_NEXT_EGRESS "next_prog_egress"
 #define JOURNAL_NEXT_NAMES "next_names"
 #define JOURNAL_NEXT_RANGES "next_ranges"
-#define JOURNAL_NEXT_COUNTERS "next_counters" /* only when the map grows */
+#define JOURNAL_NEXT_COUNTERS "next_counters" /* only when the counter maps are */
+#define JOURNAL_NEXT_SHARED "next_shared"     /* replaced (loader/counters.h) */
 #define JOURNAL_NEXT_CARRY "next_carry"       /* written in the carried phase */
 #define JOURNAL_NEXT_UNMATCHED "next_unmatched" /* only when a new one replaces it */
 
@@ -53,8 +54,12 @@ struct journal_record {
 	__u32 how[2];       /* enum texporter_attach per direction, once CARRIED */
 	__u32 ingress, xdp_mode, tc_mode; /* the struct attach_request asked for */
 	struct texporter_meta target;     /* meta after the change, seq aside */
-	__u32 unmatched;                  /* enum journal_unmatched; last, so a
-					   * record of an older loader reads as KEEP */
+	__u32 unmatched;                  /* enum journal_unmatched; after the
+					   * fields above, so a record of an older
+					   * loader reads as KEEP */
+	__u32 replace_counters;           /* 1: next_counters and next_shared
+					   * replace the counter maps (an older
+					   * loader's record: when capacity grows) */
 };
 
 #define JOURNAL_MAGIC 0x4a524e4cu /* "JRNL" */
@@ -64,7 +69,8 @@ struct journal_stage {
 	int prog[2];  /* by enum direction */
 	int names;    /* the whole names table after the change */
 	int ranges;   /* the new range table */
-	int counters; /* the larger counter map, or -1 */
+	int counters; /* the new counter maps, or -1 when they stay */
+	int shared;
 	int unmatched; /* the new unmatched map, or -1 */
 };
 
@@ -80,7 +86,7 @@ int journal_add_names(struct state *s);
 
 /* After both directions run the staged programs (ATT, NEW_LINK[dir] when
  * a link was made by this run and is not pinned yet): moves the old counts
- * to next_carry if the map grows, renames the staged maps into place,
+ * to next_carry if the counter maps are replaced, renames the staged maps into place,
  * writes the names, owners and meta (the commit: seq even) and removes the
  * journal. REC is the journal's record. 0, or -1 after logging. */
 int journal_complete(struct state *s, struct journal_record *rec, struct attachment att[2],

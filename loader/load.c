@@ -4,9 +4,9 @@
  * the kernel (validation, id planning, trie build, program load, trie fill)
  * happens before the running state is touched. A first load attaches, pins
  * everything but meta, and pins meta last: the interface appears to
- * readers whole, or not at all. A reload clears the counters of the ids it
- * hands out anew, stages what it installs and writes its intent to the
- * journal (loader/journal.h); then, with meta.seq odd, it writes the new
+ * readers whole, or not at all. A reload stages what it installs (new
+ * counter maps too when loader/counters.h says so) and writes its intent
+ * to the journal (loader/journal.h); then, with meta.seq odd, it writes the new
  * names, switches each direction to the new program in one step and
  * completes (carry, renames, names, meta with seq even). Whatever instant
  * the loader dies at, the next run finds the old state or completes the
@@ -29,6 +29,7 @@
 #include <net/if.h>
 
 #include "config.h"
+#include "counters.h"
 #include "group.h"
 #include "ids.h"
 #include "journal.h"
@@ -36,6 +37,7 @@
 #include "hash.h"
 #include "log.h"
 #include "mapio.h"
+#include "percpu.h"
 #include "pindir.h"
 #include "state.h"
 #include "texporter.skel.h"
@@ -61,7 +63,9 @@ struct job {
 	int ifindex;
 	gid_t gid;
 	__u32 capacity;
-	bool grow;
+	__u32 slots;  /* per CPU in the counters map after this job */
+	bool grow;    /* more ids than the current counter maps hold */
+	bool replace; /* new counter maps, the old ones' totals carried */
 	__u64 hash;
 	struct unmatched_plan unmatched;
 	int names_fd; /* the names after this job: pinned by a first load, staged by a reload */
@@ -81,6 +85,7 @@ static __u64 job_hash(const struct job *j)
 
 	h = fnv1a(h, j->o->unmatched, strlen(j->o->unmatched) + 1);
 	h = fnv1a(h, &j->o->discovery, sizeof(j->o->discovery));
+	h = fnv1a(h, &j->o->counter_slots, sizeof(j->o->counter_slots));
 	h = fnv1a(h, &j->req, sizeof(j->req));
 	h = fnv1a(h, &j->features, sizeof(j->features));
 	h = fnv1a(h, kernel_forced_fallbacks(), strlen(kernel_forced_fallbacks()));
@@ -127,12 +132,24 @@ static int job_prepare(struct job *j)
  * that use the pinned maps, no change in progress, pins owned as asked. */
 static bool job_unchanged(const struct job *j)
 {
-	return j->cur.loaded && !j->grow && j->cur.meta.config_hash == j->hash &&
+	return j->cur.loaded && !j->replace && j->cur.meta.config_hash == j->hash &&
 	       !(j->cur.meta.seq & 1) &&
 	       state_attached(&j->cur, DIR_INGRESS, j->ifindex) &&
 	       state_attached(&j->cur, DIR_EGRESS, j->ifindex) &&
 	       state_runs_pinned_maps(&j->cur, j->ifindex) &&
 	       pindir_owner_matches(j->cur.dir, j->gid);
+}
+
+/* New counter maps when the current ones cannot take the change in
+ * place (loader/counters.h). */
+static bool job_replaces_counters(const struct job *j)
+{
+	bool removes = false;
+
+	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++)
+		removes |= j->plan.removed[id];
+	return j->grow || removes || j->cur.meta.layout_version == TEXPORTER_LAYOUT_DENSE ||
+	       counters_slots_of(j->cur.pins.counters) != j->slots;
 }
 
 static bool job_xdp_single(const struct job *j)
@@ -143,7 +160,7 @@ static bool job_xdp_single(const struct job *j)
 static int job_load_programs(struct job *j)
 {
 	struct texporter_bpf *skel = texporter_bpf__open();
-	bool reuse_counters = j->cur.loaded && !j->grow;
+	bool reuse_counters = j->cur.loaded && !j->replace;
 
 	if (!skel) {
 		log_error("cannot open the BPF object: %s", strerror(errno));
@@ -151,6 +168,8 @@ static int job_load_programs(struct job *j)
 	}
 	j->skel = skel;
 	skel->rodata->capacity = j->capacity;
+	skel->rodata->slots = j->slots;
+	skel->rodata->slot_bits = (__u32)__builtin_ctz(j->slots);
 	skel->rodata->v4_root_bits = j->trie.layout.v4_root_bits;
 	skel->rodata->v6_second_bits = j->trie.layout.v6_second_bits;
 	skel->rodata->trie_entries = (__u32)j->trie.used;
@@ -162,9 +181,10 @@ static int job_load_programs(struct job *j)
 	bpf_program__set_autoload(skel->progs.texporter_xdp_single,
 				  j->req.ingress == INGRESS_XDP && job_xdp_single(j));
 	if (bpf_map__reuse_fd(skel->maps.ranges, j->table.fd) ||
-	    bpf_map__set_max_entries(skel->maps.counters,
-				     texporter_counter_slots(j->capacity)) ||
+	    bpf_map__set_max_entries(skel->maps.counters, j->slots) ||
+	    bpf_map__set_max_entries(skel->maps.shared, texporter_counter_slots(j->capacity)) ||
 	    (reuse_counters && bpf_map__reuse_fd(skel->maps.counters, j->cur.pins.counters)) ||
+	    (reuse_counters && bpf_map__reuse_fd(skel->maps.shared, j->cur.pins.shared)) ||
 	    (j->cur.loaded && bpf_map__reuse_fd(skel->maps.errors, j->cur.pins.errors)) ||
 	    unmatched_configure(skel, &j->o->discovery, &j->unmatched)) {
 		log_error("cannot prepare the BPF maps: %s", strerror(errno));
@@ -227,39 +247,6 @@ static int job_open_tables(struct job *j)
 		return -1;
 	}
 	return 0;
-}
-
-/* Before a reload hands out ids anew: every slot of those ids (as source
- * and as destination, both families) zeroed in the counters and carried
- * totals (a reused id must not inherit old counts; nor may a grown map's
- * carry take them over), in one call per map. No program classifies into
- * these ids, and until the journal is written no reader sees a name for
- * them, so a loader killed here loses nothing; after it, they are never
- * cleared again. */
-static int job_clear_fresh(struct job *j)
-{
-	__u32 capacity = j->cur.meta.capacity, n = 0;
-	__u32 *keys = calloc(4 * (size_t)capacity * capacity, sizeof(*keys));
-	size_t percpu_size = sizeof(struct texporter_counter) * (size_t)percpu_ncpus();
-	void *zeros = calloc(1, percpu_size);
-	int err = -1;
-
-	for (__u32 id = 1; keys && id < capacity; id++)
-		for (__u32 f = 0; j->plan.fresh[id] && f < TEXPORTER_FAMILY_COUNT; f++)
-			for (__u32 other = 0; other < capacity; other++) {
-				keys[n++] = texporter_counter_index(capacity, f, id, other);
-				keys[n++] = texporter_counter_index(capacity, f, other, id);
-			}
-	if (keys && zeros &&
-	    mapio_write_same(j->cur.pins.counters, keys, n, zeros, percpu_size) == 0 &&
-	    (j->cur.pins.carry < 0 ||
-	     mapio_write_same(j->cur.pins.carry, keys, n, zeros, sizeof(struct texporter_counter)) == 0))
-		err = 0;
-	if (err)
-		log_error("cannot clear the counters of the ids handed out anew: %s", strerror(errno));
-	free(zeros);
-	free(keys);
-	return err;
 }
 
 static const char *const link_pins[] = { TEXPORTER_PIN_LINK_INGRESS, TEXPORTER_PIN_LINK_EGRESS };
@@ -364,6 +351,7 @@ static int job_pin(struct job *j)
 		{ j->names_fd, TEXPORTER_PIN_NAMES },
 		{ bpf_map__fd(j->skel->maps.errors), TEXPORTER_PIN_ERRORS },
 		{ bpf_map__fd(j->skel->maps.counters), TEXPORTER_PIN_COUNTERS },
+		{ bpf_map__fd(j->skel->maps.shared), TEXPORTER_PIN_SHARED },
 		{ j->att[DIR_INGRESS].link_fd, TEXPORTER_PIN_LINK_INGRESS },
 		{ j->att[DIR_EGRESS].link_fd, TEXPORTER_PIN_LINK_EGRESS },
 		{ j->unmatched.fd, TEXPORTER_PIN_UNMATCHED },
@@ -382,11 +370,11 @@ static void job_fill_meta(struct job *j, struct texporter_meta *m)
 	if (!j->cur.loaded) {
 		memset(m, 0, sizeof(*m));
 		m->magic = TEXPORTER_META_MAGIC;
-		m->layout_version = TEXPORTER_LAYOUT_VERSION;
 		m->loaded_at = now;
 	} else {
 		m->reloads++;
 	}
+	m->layout_version = TEXPORTER_LAYOUT_VERSION; /* a reload converts layout 1 */
 	m->capacity = j->capacity;
 	m->ifindex = (__u32)j->ifindex;
 	m->ingress = j->att[DIR_INGRESS].how;
@@ -451,15 +439,17 @@ static int job_reload(struct job *j)
 	struct journal_record rec = { .gid = (__u32)j->gid, .ingress = j->req.ingress,
 				      .xdp_mode = j->req.xdp_mode, .tc_mode = j->req.tc_mode };
 	struct journal_stage st = { .names = j->names_fd, .ranges = j->table.fd,
-				    .counters = j->grow ? bpf_map__fd(j->skel->maps.counters) : -1,
+				    .counters = j->replace ? bpf_map__fd(j->skel->maps.counters) : -1,
+				    .shared = j->replace ? bpf_map__fd(j->skel->maps.shared) : -1,
 				    .unmatched = j->unmatched.fresh ? j->unmatched.fd : -1 };
 
 	rec.unmatched = j->unmatched.fresh ? JOURNAL_UNMATCHED_REPLACE :
 			j->unmatched.remove ? JOURNAL_UNMATCHED_REMOVE : JOURNAL_UNMATCHED_KEEP;
+	rec.replace_counters = j->replace;
 	rec.target = j->cur.meta;
 	job_fill_meta(j, &rec.target);
 	job_programs(j, st.prog);
-	if (job_clear_fresh(j) || journal_begin(&j->cur, &rec, &st))
+	if (journal_begin(&j->cur, &rec, &st))
 		return -1;
 	if (journal_add_names(&j->cur) || job_attach(j)) {
 		journal_abort(&j->cur);
@@ -491,6 +481,8 @@ static int job_run(struct job *j)
 	if (j->cur.loaded && j->capacity < j->cur.meta.capacity)
 		j->capacity = j->cur.meta.capacity; /* never shrink: counters stay put */
 	j->grow = j->cur.loaded && j->capacity > j->cur.meta.capacity;
+	j->slots = counters_slots_for(j->capacity, j->o->counter_slots, (unsigned)percpu_ncpus());
+	j->replace = j->cur.loaded && job_replaces_counters(j);
 	j->hash = job_hash(j);
 	if (job_unchanged(j)) {
 		j->att[DIR_INGRESS] = j->cur.att[DIR_INGRESS];

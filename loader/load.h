@@ -14,6 +14,7 @@ struct load_options {
 	const char *unmatched; /* name of the unmatched range */
 	struct attach_request attach;
 	struct unmatched_options discovery; /* --unmatched-prefix-len, --unmatched-entries */
+	__u32 counter_slots;                /* --counter-slots; 0 = automatic */
 };
 
 /* Each returns an enum exit_code. */

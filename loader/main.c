@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "counters.h"
 #include "load.h"
 #include "log.h"
 #include "select.h"
@@ -40,6 +41,7 @@ enum long_only {
 	OPT_ALLOW_MISSING,
 	OPT_UNMATCHED_LEN,
 	OPT_UNMATCHED_ENTRIES,
+	OPT_COUNTER_SLOTS,
 };
 
 static const struct option long_options[] = {
@@ -59,6 +61,7 @@ static const struct option long_options[] = {
 	{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 	{ "unmatched-prefix-len", required_argument, NULL, OPT_UNMATCHED_LEN },
 	{ "unmatched-entries", required_argument, NULL, OPT_UNMATCHED_ENTRIES },
+	{ "counter-slots", required_argument, NULL, OPT_COUNTER_SLOTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -92,6 +95,10 @@ static void usage(FILE *out)
 		"                               these lengths (default 24,48)\n"
 		"      --unmatched-entries N    prefixes tracked per interface (default 4096; 0 = off);\n"
 		"                               beyond, unmatched traffic is counted as untracked\n"
+		"      --counter-slots N        per-CPU counter slots (default 0: one per range pair\n"
+		"                               while all CPUs' slots fit 32 MiB, else fewer, at\n"
+		"                               least 4096); pairs without a slot are counted in a\n"
+		"                               map all CPUs share\n"
 		"      --detach                 remove attachments and pins of IFACE\n"
 		"      --status                 show attachments, map fill and data-plane errors\n"
 		"      --check                  validate the config and build its range table;\n"
@@ -164,6 +171,7 @@ static int parse_option(struct cmdline *c, int opt, const char *arg)
 	case OPT_ALLOW_MISSING: c->allow_missing = true; break;
 	case OPT_UNMATCHED_LEN: v = -unmatched_parse_lengths(arg, &c->o.discovery); break;
 	case OPT_UNMATCHED_ENTRIES: v = -unmatched_parse_entries(arg, &c->o.discovery); break;
+	case OPT_COUNTER_SLOTS: v = -counters_parse_slots(arg, &c->o.counter_slots); break;
 	case OPT_INGRESS:
 		v = cli_choice("--ingress", arg, ingress_choices);
 		c->o.attach.ingress = (enum ingress_hook)v;
@@ -214,6 +222,7 @@ static int check_run(const struct load_options *o)
 		       o->config_path, cfg.n_ranges, cfg.prefixes_per_family[TEXPORTER_IPV4],
 		       cfg.prefixes_per_family[TEXPORTER_IPV6],
 		       trie.used * sizeof(*trie.entries) / 1024);
+		counters_report(cfg.n_ranges, o->counter_slots);
 		trie_free(&trie);
 	}
 	free(ids);

@@ -31,7 +31,9 @@ int state_read_names(int fd, struct texporter_name *names)
 	return mapio_read_all(fd, TEXPORTER_MAX_IDS, sizeof(*names), names);
 }
 
-static int state_read(struct state *s)
+/* Meta first: its layout says which maps there are. Layout 1 is read
+ * too, for a reload to convert. */
+static int state_read_meta(struct state *s)
 {
 	char why[256];
 	__u32 zero = 0;
@@ -40,10 +42,15 @@ static int state_read(struct state *s)
 		log_error("cannot read %s/%s: %s", s->dir, TEXPORTER_PIN_META, strerror(errno));
 		return -1;
 	}
-	if (meta_check(&s->meta, why, sizeof(why))) {
+	if (meta_check(&s->meta, TEXPORTER_LAYOUT_DENSE, why, sizeof(why))) {
 		log_error("pin %s/%s %s", s->dir, TEXPORTER_PIN_META, why);
 		return -1;
 	}
+	return 0;
+}
+
+static int state_read(struct state *s)
+{
 	s->names = calloc(TEXPORTER_MAX_IDS, sizeof(*s->names));
 	if (!s->names)
 		return -1;
@@ -88,7 +95,13 @@ int state_open(struct state *s, const char *dir)
 			  dir);
 		return -1;
 	}
-	if (s->pins.meta < 0 || iface_pins_open_maps(&s->pins, dir, false, &failed)) {
+	if (s->pins.meta < 0) {
+		log_pin_error(dir, TEXPORTER_PIN_META, errno);
+		return -1;
+	}
+	if (state_read_meta(s))
+		return -1;
+	if (iface_pins_open_maps(&s->pins, dir, s->meta.layout_version, false, &failed)) {
 		log_pin_error(dir, failed, errno);
 		return -1;
 	}
@@ -153,6 +166,7 @@ bool state_runs_pinned_maps(const struct state *s, int ifindex)
 {
 	int ranges = pin_open(s->dir, TEXPORTER_PIN_RANGES, true);
 	__u32 want[2] = { map_id(s->pins.counters), map_id(ranges) };
+	/* (shared is made and replaced with counters, always together) */
 	bool ok = true;
 
 	for (int dir = 0; dir < 2 && ok; dir++) {

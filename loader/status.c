@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <net/if.h>
 
+#include "counters.h"
 #include "journal.h"
 #include "load.h"
 #include "log.h"
@@ -66,24 +67,39 @@ static void print_interface_health(const struct state *s, const char *ifname)
 	}
 }
 
+static void print_counters(const struct state *s)
+{
+	struct counters_usage u;
+
+	if (s->meta.layout_version == TEXPORTER_LAYOUT_DENSE) {
+		printf("  counters: layout %u of an older texporter-load; texporter-read needs layout %u: load again to convert (counts are kept)\n",
+		       s->meta.layout_version, TEXPORTER_LAYOUT_VERSION);
+		return;
+	}
+	if (counters_usage(s, &u)) {
+		printf("  counters: unreadable: %s\n", strerror(errno));
+		return;
+	}
+	printf("  counters: %u slots per CPU, %u held; %u pairs counted in the shared map%s; %.1f %s of kernel memory\n",
+	       u.slots, u.held, u.shared_pairs, s->pins.carry >= 0 ? "; plus carried totals" : "",
+	       u.memory < (1 << 20) ? u.memory / 1024.0 : u.memory / 1048576.0,
+	       u.memory < (1 << 20) ? "KiB" : "MiB");
+}
+
 static void print_maps(const struct state *s)
 {
 	const struct texporter_meta *m = &s->meta;
-	__u32 slots = texporter_counter_slots(m->capacity);
-	__u64 errs[TEXPORTER_ERR_COUNT], pair[2];
-	__u32 used = 0;
+	__u64 errs[TEXPORTER_ERR_COUNT];
 
-	for (__u32 k = 0; k < slots; k++) {
-		used += percpu_lookup_sum(s->pins.counters, k, pair, 2) == 0 && pair[1] > 0;
-	}
 	for (__u32 e = 0; e < TEXPORTER_ERR_COUNT; e++)
 		percpu_lookup_sum(s->pins.errors, e, &errs[e], 1); /* 0 when unreadable */
 	printf("  ranges: %u of %u ids (unmatched: \"%s\"); prefixes: ipv4 %u, ipv6 %u\n",
 	       m->ranges, m->capacity, s->names[0].name, m->prefixes[TEXPORTER_IPV4],
 	       m->prefixes[TEXPORTER_IPV6]);
-	printf("  counters: %u of %u slots used%s; trie: %u entries (%u KiB) in a map of %u KiB, first strides ipv4 %u, ipv6 16+%u\n",
-	       used, slots, s->pins.carry >= 0 ? " (plus carried totals)" : "", m->trie_used,
-	       m->trie_used / 256, m->trie_entries / 256, m->v4_root_bits, m->v6_second_bits);
+	print_counters(s);
+	printf("  trie: %u entries (%u KiB) in a map of %u KiB, first strides ipv4 %u, ipv6 16+%u\n",
+	       m->trie_used, m->trie_used / 256, m->trie_entries / 256, m->v4_root_bits,
+	       m->v6_second_bits);
 	printf("  not counted: truncated %llu, malformed %llu, length mismatch %llu, ignored non-IP %llu\n",
 	       (unsigned long long)errs[TEXPORTER_ERR_TRUNCATED],
 	       (unsigned long long)errs[TEXPORTER_ERR_MALFORMED],

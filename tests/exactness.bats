@@ -964,7 +964,7 @@ sampled_addresses_counted_by_longest_match() {
 		export TEXPORTER_FORCE_FALLBACKS=$forced
 		load_a
 		run tx_load "$NS_A" --status -i "$IF_A"
-		assert_line --regexp '^  counters: .*first strides ipv4 24, '
+		assert_line --regexp '^  trie: .*first strides ipv4 24, '
 		sampled_addresses_counted_by_longest_match ipv4 60 11 198.51.100.1 64 4
 		tx_load "$NS_A" -i "$IF_A" --detach >/dev/null
 	done

@@ -304,7 +304,7 @@ make_test_group() {
 	assert_line "$IF_A: ingress xdp (native), egress $(tx_default_egress_words)"
 	assert_line --regexp '^  interface: present \(ifindex [0-9]+\), up$'
 	assert_output --partial "prefixes: ipv4 3, ipv6 1"
-	assert_line --regexp '^  counters: 0 of [1-9][0-9]* slots used'
+	assert_line --regexp '^  counters: [1-9][0-9]* slots per CPU, 0 held; 0 pairs counted in the shared map; [0-9.]+ KiB of kernel memory$'
 }
 
 @test "--status shows the modes of a legacy tc and generic XDP attachment" {
@@ -329,7 +329,7 @@ make_test_group() {
 	run tx_in "$NS_A" ping -q -c 2 -i 0.05 -W 2 "$IP4_B"
 	assert_success
 	run tx_load "$NS_A" --status -i "$IF_A"
-	assert_line --regexp '^  counters: 2 of [1-9][0-9]* slots used'
+	assert_line --regexp '^  counters: [1-9][0-9]* slots per CPU, 2 held; 0 pairs counted in the shared map;'
 }
 
 @test "--status says when the interface is gone" {
