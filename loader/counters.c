@@ -76,12 +76,11 @@ __u32 counters_slots_of(int fd)
 static void report_line(const char *what, __u32 capacity, __u32 slots, unsigned ncpus)
 {
 	unsigned long long bytes = counters_memory(capacity, slots, ncpus, false);
-	unsigned long long carry = counters_array_memory(texporter_counter_slots(capacity),
-							 sizeof(struct texporter_counter), false,
-							 ncpus);
+	unsigned long long carried = counters_memory(capacity, slots, ncpus, true);
 
-	printf("  counters %s: %u ids per axis, %u slots per CPU, %u CPUs: %llu bytes (%.1f MiB), %.1f MiB with carry\n",
-	       what, capacity, slots, ncpus, bytes, bytes / 1048576.0, (bytes + carry) / 1048576.0);
+	printf("  counter maps %s (%u CPUs): %u ids per axis, %u slots per CPU: %llu bytes (%.1f MiB), %llu (%.1f MiB) with carry\n",
+	       what, ncpus, capacity, slots, bytes, bytes / 1048576.0, carried,
+	       carried / 1048576.0);
 }
 
 void counters_report(size_t ranges, __u32 requested)
@@ -91,8 +90,8 @@ void counters_report(size_t ranges, __u32 requested)
 	__u32 big = ids_capacity_for(256);
 
 	report_line("on this host", capacity, counters_slots_for(capacity, requested, ncpus), ncpus);
-	report_line("with 256 names, 256 CPUs", big, counters_slots_for(big, requested, 256), 256);
-	printf("  (counters %u + S x (24 x CPUs + 8), shared and carry %u + 2 x C^2 x 16 bytes each)\n",
+	report_line("with 256 ranges", big, counters_slots_for(big, requested, 256), 256);
+	printf("  (counters %u + slots x (24 x CPUs + 8), shared and carry %u + 2 x ids^2 x 16 bytes each)\n",
 	       COUNTERS_ARRAY_HEADER, COUNTERS_ARRAY_HEADER);
 }
 

@@ -73,7 +73,7 @@ static void usage(FILE *out)
 		"Usage: texporter-load -i IFACE... [-f CONFIG] [OPTIONS]   load, or reload if loaded\n"
 		"       texporter-load -i IFACE... --detach                remove everything of IFACE\n"
 		"       texporter-load --status [-i IFACE]...              describe what is loaded\n"
-		"       texporter-load --check [-f CONFIG]                 validate a config only\n"
+		"       texporter-load --check [-f CONFIG] [--counter-slots N]  validate a config only\n"
 		"\n"
 		"Counts IPv4/IPv6 traffic of IFACE by named address ranges in the kernel,\n"
 		"for texporter-read to export. Pins maps and links under PIN_ROOT/IFACE/ and exits.\n"
