@@ -6,8 +6,11 @@
  * never drop, redirect or modify a packet.
  *
  * Hot path: one parse, two trie walks of at most 3 (IPv4) or 15 (IPv6)
- * bounds-checked array loads each, one inlined per-CPU array add. No hash lookup,
- * no atomic, no lock, no allocation. Only an unmatched side, with
+ * bounds-checked array loads each, one inlined per-CPU array add into the
+ * pair's slot. No hash lookup, no atomic, no lock, no allocation. Only a
+ * pair whose slot on this CPU another pair holds (possible only when the
+ * loader gave fewer slots than pairs, bpf/texporter.h "Counters") adds
+ * atomically to the shared map instead. Only an unmatched side, with
  * discovery on, takes a per-CPU hash lookup (and once per new prefix an
  * insert from the map's preallocated elements) off that path.
  *
@@ -30,8 +33,8 @@
 
 #include "texporter.h"
 
-/* Set by the loader before load: ids per axis of the counter map, and the
- * trie's strides (bpf/texporter.h). Constants to the verifier, so the
+/* Set by the loader before load: ids per axis and slots of the counter
+ * maps, and the trie's strides (bpf/texporter.h). Constants to the verifier, so the
  * walks below compile down to the one layout in use. */
 const volatile __u32 capacity = TEXPORTER_MIN_CAPACITY;
 const volatile __u32 slots = 2 * TEXPORTER_MIN_CAPACITY * TEXPORTER_MIN_CAPACITY;
