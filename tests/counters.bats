@@ -39,10 +39,11 @@ load_a() {
 }
 
 # send CPU DIRECTION COUNT DST: COUNT frames of 100 bytes from each of the
-# 40 names (100.64.0.9, 100.64.1.9, ...) to DST, sent on CPU: DIRECTION in
-# (IF_A's ingress, sent from IF_B) or out (IF_A's egress).
+# 40 names (100.64.0.9, 100.64.1.9, ...) to DST, sent on CPU (modulo the
+# CPUs there are): DIRECTION in (IF_A's ingress, sent from IF_B) or out
+# (IF_A's egress).
 send() {
-	local cpu=$1 direction=$2 count=$3 dst=$4 ns=$NS_B ifname=$IF_B
+	local cpu=$(($1 % $(nproc))) direction=$2 count=$3 dst=$4 ns=$NS_B ifname=$IF_B
 	[[ $direction == out ]] && ns=$NS_A ifname=$IF_A
 	run taskset -c "$cpu" nsenter --net="/run/netns/$ns" -- "$PYTHON" "$TX_TOOLS/sendraw.py" \
 		--iface "$ifname" --src 100.64.0.9 --src-spread 40 --dst "$dst" --count "$count" \
