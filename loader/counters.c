@@ -228,23 +228,31 @@ static int read_totals(const struct state *cur, struct texporter_counter *totals
 	return err;
 }
 
-/* TOTALS of named pairs only, at their index for the new capacity (never
- * smaller than the old): an unnamed id's counts are those of a removed
- * range, which a later name taking the id must not inherit. */
+/* Whether the id is named after the change and was before it. */
+static bool id_kept(const struct texporter_name *names, const __u32 *fresh, __u32 id)
+{
+	return names[id].name[0] && !(fresh[id / 32] & (1u << (id % 32)));
+}
+
+/* TOTALS of kept pairs only, at their index for the new capacity (never
+ * smaller than the old): an id without a name before or after the change
+ * holds counts of a removed range, which a name taking the id must not
+ * inherit. */
 static void carry_named(struct texporter_counter *carry, const struct texporter_counter *totals,
-			const struct texporter_name *names, __u32 old_capacity, __u32 new_capacity)
+			const struct texporter_name *names, const __u32 *fresh,
+			__u32 old_capacity, __u32 new_capacity)
 {
 	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
 		for (__u32 src = 0; src < old_capacity; src++)
 			for (__u32 dst = 0; dst < old_capacity; dst++)
-				if (names[src].name[0] && names[dst].name[0])
+				if (id_kept(names, fresh, src) && id_kept(names, fresh, dst))
 					carry[texporter_counter_index(new_capacity, f, src, dst)] =
 						totals[texporter_counter_index(old_capacity, f,
 									       src, dst)];
 }
 
 int counters_carry(const struct state *cur, __u32 new_capacity, const struct texporter_name *names,
-		   const char *pin, gid_t gid)
+		   const __u32 *fresh, const char *pin, gid_t gid)
 {
 	__u32 old_capacity = cur->meta.capacity, entries = texporter_counter_slots(new_capacity);
 	struct texporter_counter *totals = calloc(texporter_counter_slots(old_capacity),
@@ -263,7 +271,7 @@ int counters_carry(const struct state *cur, __u32 new_capacity, const struct tex
 	}
 	if (read_totals(cur, totals))
 		goto out;
-	carry_named(carry, totals, names, old_capacity, new_capacity);
+	carry_named(carry, totals, names, fresh, old_capacity, new_capacity);
 	if (mapio_write_all(carry_fd, entries, sizeof(*carry), carry)) {
 		log_error("cannot write carried counters: %s", strerror(errno));
 		goto out;

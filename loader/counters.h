@@ -71,10 +71,11 @@ int wait_for_running_programs(void);
 /* After the switch to programs that count into new maps of NEW_CAPACITY
  * ids: waits for the old programs to finish, then pins as PIN (owned by
  * root:GID) a carry map of NEW_CAPACITY holding what CUR's counters,
- * shared and carry hold for the pairs whose ids NAMES (the names after the
- * change) names. Reads only what no program writes any more, so it may be
- * repeated. */
+ * shared and carry hold for the pairs of ids that NAMES (the names after
+ * the change) names and that are not in FRESH (a bit per id without a name
+ * before the change: what such an id holds is a removed range's). Reads
+ * only what no program writes any more, so it may be repeated. */
 int counters_carry(const struct state *cur, __u32 new_capacity, const struct texporter_name *names,
-		   const char *pin, gid_t gid);
+		   const __u32 *fresh, const char *pin, gid_t gid);
 
 #endif /* TEXPORTER_COUNTERS_H */

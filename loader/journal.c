@@ -117,6 +117,10 @@ int journal_begin(struct state *s, struct journal_record *rec, const struct jour
 	rec->phase = JOURNAL_SWITCH;
 	rec->seq = s->meta.seq + 1;
 	rec->old_capacity = s->meta.capacity;
+	memset(rec->fresh, 0, sizeof(rec->fresh));
+	for (__u32 id = 0; id < TEXPORTER_MAX_IDS; id++)
+		if (!s->names[id].name[0])
+			rec->fresh[id / 32] |= 1u << (id % 32);
 	if (stage(s, st, rec->gid))
 		goto out;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "texporter_jrnl", sizeof(__u32), sizeof(*rec), 1,
@@ -225,7 +229,8 @@ static int rename_staged(const char *dir, const struct journal_record *rec)
 static int carry_over(struct state *s, struct journal_record *rec, const struct attachment att[2],
 		      const struct texporter_name *target)
 {
-	if (counters_carry(s, rec->target.capacity, target, JOURNAL_NEXT_CARRY, rec->gid))
+	if (counters_carry(s, rec->target.capacity, target, rec->fresh, JOURNAL_NEXT_CARRY,
+			   rec->gid))
 		return -1;
 	rec->phase = JOURNAL_CARRIED;
 	for (int d = 0; d < 2; d++)

@@ -60,6 +60,9 @@ struct journal_record {
 	__u32 replace_counters;           /* 1: next_counters and next_shared
 					   * replace the counter maps (an older
 					   * loader's record: when capacity grows) */
+	__u32 fresh[TEXPORTER_MAX_IDS / 32]; /* bit per id that had no name
+					      * when the change began: the carry
+					      * leaves its old counts behind */
 };
 
 #define JOURNAL_MAGIC 0x4a524e4cu /* "JRNL" */
