@@ -108,7 +108,11 @@ struct iface_snapshot {
 					     * CPUs summed, carry added; only
 					     * rows of named ids are read */
 	uint64_t errors[TEXPORTER_ERR_COUNT];
-	uint64_t slots_used; /* counter slots with packets > 0 */
+	__u32 slots;           /* per-CPU slots of the counters map */
+	uint64_t slots_used;   /* slots held on at least one CPU by a pair
+				* of named ids */
+	uint64_t shared_pairs; /* pairs of named ids with counts in the
+				* shared map */
 	struct unmatched_snapshot unmatched;
 };
 
