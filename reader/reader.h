@@ -104,9 +104,10 @@ struct iface_snapshot {
 	bool saturated;  /* a sum reached 2^64-1 */
 	struct texporter_meta meta;
 	struct texporter_name *names;       /* meta.capacity entries */
-	struct texporter_counter *counters; /* texporter_counter_slots(capacity),
-					     * CPUs summed, carry added; only
-					     * rows of named ids are read */
+	struct texporter_counter *counters; /* texporter_counter_slots(capacity)
+					     * per-pair totals: slots of all
+					     * CPUs, shared and carry added;
+					     * only pairs of named ids */
 	uint64_t errors[TEXPORTER_ERR_COUNT];
 	__u32 slots;           /* per-CPU slots of the counters map */
 	uint64_t slots_used;   /* slots held on at least one CPU by a pair

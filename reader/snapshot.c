@@ -11,8 +11,10 @@
  * cannot be read is kept in the snapshot with up false, a reason label and
  * the message (logged once per scrape); interfaces with an odd seq share
  * one wait budget per scrape; the scrape fails only when none is readable.
- * Only counter rows of named ids are read, sums saturate, and no two ids
- * leave here with one name.
+ * Counters are per-pair totals: every CPU's slots (counter layout 2, see
+ * bpf/texporter.h) plus shared plus carry, each count taken once; with a
+ * slot per pair only the rows of named ids are read. Sums saturate, and
+ * no two ids leave here with one name.
  */
 #include "reader.h"
 

@@ -1006,7 +1006,7 @@ import sys
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 print(sum(len(f.samples) for f in text_string_to_metric_families(open(sys.argv[1]).read())))' "$T/resp.body"
 	assert_success
-	assert_output 26
+	assert_output 27
 }
 
 @test "inetd: the text format when Accept prefers it or says nothing" {
