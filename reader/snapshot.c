@@ -13,8 +13,9 @@
  * one wait budget per scrape; the scrape fails only when none is readable.
  * Counters are per-pair totals: every CPU's slots (counter layout 2, see
  * bpf/texporter.h) plus shared plus carry, each count taken once; with a
- * slot per pair only the rows of named ids are read. Sums saturate, and
- * no two ids leave here with one name.
+ * slot per pair only the rows of named ids are read, and shared, which
+ * stays zero then, not at all. Sums saturate, and no two ids leave here
+ * with one name.
  */
 #include "reader.h"
 
@@ -310,14 +311,15 @@ static void sink_slots_hashed(struct iface_snapshot *s, const __u32 *keys,
 }
 
 /* Adds an array of struct texporter_counter indexed like the pairs
- * (carry). */
+ * (carry). Zero entries are skipped: s->counters' pages of pairs that
+ * never counted are then never touched. */
 static void sink_totals(struct iface_snapshot *s, const __u32 *keys,
 			const char *values, __u32 n, __u32 limit)
 {
 	const struct texporter_counter *v = (const void *)values;
 
 	for (__u32 i = 0; i < n; i++)
-		if (keys[i] < limit)
+		if (keys[i] < limit && (v[i].bytes || v[i].packets))
 			counter_add(s, keys[i], v[i].bytes, v[i].packets);
 }
 
@@ -508,7 +510,9 @@ static int slots_read(const struct iface_pins *p, struct iface_snapshot *s,
 }
 
 /* Reads the counters, shared and (when pinned) carry of the named ids:
- * s->counters gets each pair's total. */
+ * s->counters gets each pair's total. With a slot per pair no slot is
+ * ever held by another pair, so shared stays zero (bpf/texporter.h) and
+ * is not read: at 1,023 names that halves the keys a scrape looks up. */
 static int counters_read(const struct iface_pins *p, struct iface_snapshot *s,
 			 char *err, size_t errlen)
 {
@@ -524,7 +528,7 @@ static int counters_read(const struct iface_pins *p, struct iface_snapshot *s,
 	}
 	n = counter_spans(s->names, cap, spans);
 	rc = slots_read(p, s, spans, n, err, errlen);
-	for (size_t i = 0; i < n && !rc; i++)
+	for (size_t i = 0; i < n && !rc && s->slots < pairs; i++)
 		rc = map_read(p->shared, s->dir, TEXPORTER_PIN_SHARED, spans[i],
 			      pairs, sizeof(struct texporter_counter),
 			      sink_shared, s, err, errlen);
