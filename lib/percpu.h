@@ -2,7 +2,8 @@
 /* Per-CPU map values, summed over the CPUs. A lookup of a per-CPU element
  * returns one value per possible CPU, each rounded up to 8 bytes; every
  * per-CPU value of texporter is a whole number of __u64s, so no rounding
- * applies and a value is FIELDS __u64s (2 for counters, 1 for errors). */
+ * applies and a value is FIELDS __u64s (2 for unmatched and layout-1
+ * counters, 1 for errors). */
 #ifndef TEXPORTER_PERCPU_H
 #define TEXPORTER_PERCPU_H
 

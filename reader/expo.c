@@ -276,6 +276,7 @@ out:
 enum iface_value {
 	VALUE_COUNTER_SLOTS,
 	VALUE_COUNTER_SLOTS_USED,
+	VALUE_COUNTER_SHARED_PAIRS,
 	VALUE_LAST_CHANGE,
 	VALUE_LOADED,
 	VALUE_RANGES,
@@ -291,9 +292,11 @@ static uint64_t iface_value(const struct iface_snapshot *s, enum iface_value whi
 
 	switch (which) {
 	case VALUE_COUNTER_SLOTS:
-		return texporter_counter_slots(m->capacity);
+		return s->slots;
 	case VALUE_COUNTER_SLOTS_USED:
 		return s->slots_used;
+	case VALUE_COUNTER_SHARED_PAIRS:
+		return s->shared_pairs;
 	case VALUE_LAST_CHANGE:
 		return m->changed_at;
 	case VALUE_LOADED:
@@ -577,12 +580,16 @@ void expo_render(const struct pins_snapshot *snap, enum expo_format format,
 	family_build_info(&r);
 	family_captured(&r, true);
 	family_captured(&r, false);
+	family_per_iface(&r, "texporter_counters_shared_pairs", "gauge",
+			 "Pairs of named ranges counted in the shared map because "
+			 "their slot on some CPU was held by another pair.",
+			 VALUE_COUNTER_SHARED_PAIRS);
 	family_per_iface(&r, "texporter_counters_slots", "gauge",
-			 "Slots in the counters map: 2 families x capacity x "
-			 "capacity.", VALUE_COUNTER_SLOTS);
+			 "Per-CPU slots of the counters map (each CPU has this many).",
+			 VALUE_COUNTER_SLOTS);
 	family_per_iface(&r, "texporter_counters_slots_used", "gauge",
-			 "Counter slots of named ranges that have counted at least "
-			 "one packet.",
+			 "Counter slots held by a pair of named ranges on at least "
+			 "one CPU.",
 			 VALUE_COUNTER_SLOTS_USED);
 	family_dataplane_errors(&r);
 	family_dataplane_info(&r);

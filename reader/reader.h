@@ -104,11 +104,16 @@ struct iface_snapshot {
 	bool saturated;  /* a sum reached 2^64-1 */
 	struct texporter_meta meta;
 	struct texporter_name *names;       /* meta.capacity entries */
-	struct texporter_counter *counters; /* texporter_counter_slots(capacity),
-					     * CPUs summed, carry added; only
-					     * rows of named ids are read */
+	struct texporter_counter *counters; /* texporter_counter_slots(capacity)
+					     * per-pair totals: slots of all
+					     * CPUs, shared and carry added;
+					     * only pairs of named ids */
 	uint64_t errors[TEXPORTER_ERR_COUNT];
-	uint64_t slots_used; /* counter slots with packets > 0 */
+	__u32 slots;           /* per-CPU slots of the counters map */
+	uint64_t slots_used;   /* slots held on at least one CPU by a pair
+				* of named ids */
+	uint64_t shared_pairs; /* pairs of named ids with counts in the
+				* shared map */
 	struct unmatched_snapshot unmatched;
 };
 

@@ -11,8 +11,11 @@
  * cannot be read is kept in the snapshot with up false, a reason label and
  * the message (logged once per scrape); interfaces with an odd seq share
  * one wait budget per scrape; the scrape fails only when none is readable.
- * Only counter rows of named ids are read, sums saturate, and no two ids
- * leave here with one name.
+ * Counters are per-pair totals: every CPU's slots (counter layout 2, see
+ * bpf/texporter.h) plus shared plus carry, each count taken once; with a
+ * slot per pair only the rows of named ids are read, and shared, which
+ * stays zero then, not at all. Sums saturate, and no two ids leave here
+ * with one name.
  */
 #include "reader.h"
 
@@ -157,29 +160,59 @@ static int snapshot_pin_open(const char *root, const char *dir, const char *pin,
 	return -1;
 }
 
-/* Checks that a pinned map has the layout of texporter.h: -1 if not. */
+/* What a pinned map must be: its type, value size and number of entries
+ * (at least MIN; with POW2, also a power of two no larger than MAX). */
+struct map_shape {
+	__u32 type;
+	__u32 value_size;
+	__u32 min_entries;
+	__u32 max_entries; /* with pow2 only */
+	bool pow2;
+};
+
+static bool map_entries_fit(const struct map_shape *want, __u32 entries)
+{
+	if (entries < want->min_entries)
+		return false;
+	return !want->pow2 ||
+	       (entries <= want->max_entries && (entries & (entries - 1)) == 0);
+}
+
+/* Checks that a pinned map has the layout of texporter.h: -1 if not. Its
+ * number of entries goes to *ENTRIES (when not NULL). */
 static int map_check_layout(int fd, const char *dir, const char *pin,
-			    __u32 type, __u32 value_size, __u32 min_entries,
+			    const struct map_shape *want, __u32 *entries,
 			    char *err, size_t errlen)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
+	char expected[64];
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		snprintf(err, errlen, "cannot inspect pin %s/%s: %s", dir, pin,
 			 strerror(errno));
 		return -1;
 	}
-	if (info.type == type && info.key_size == sizeof(__u32) &&
-	    info.value_size == value_size && info.max_entries >= min_entries)
+	if (entries)
+		*entries = info.max_entries;
+	if (info.type == want->type && info.key_size == sizeof(__u32) &&
+	    info.value_size == want->value_size &&
+	    map_entries_fit(want, info.max_entries))
 		return 0;
+	if (want->pow2)
+		snprintf(expected, sizeof(expected),
+			 "a power of two in %u..%u entries", want->min_entries,
+			 want->max_entries);
+	else
+		snprintf(expected, sizeof(expected), "at least %u entries",
+			 want->min_entries);
 	snprintf(err, errlen,
 		 "pin %s/%s does not have the layout this reader expects "
 		 "(map type %u, key %u, value %u bytes, %u entries; expected "
-		 "type %u, key 4, value %u bytes, at least %u entries): are "
+		 "type %u, key 4, value %u bytes, %s): are "
 		 "texporter-load and texporter-read the same version?",
 		 dir, pin, info.type, info.key_size, info.value_size,
-		 info.max_entries, type, value_size, min_entries);
+		 info.max_entries, want->type, want->value_size, expected);
 	return -1;
 }
 
@@ -211,39 +244,96 @@ static void sink_names(struct iface_snapshot *s, const __u32 *keys,
 }
 
 /* Per-CPU values are summed as whole __u64s (lib/percpu.h). */
-_Static_assert(sizeof(struct texporter_counter) % 8 == 0,
-	       "per-CPU counter values must be a multiple of 8 bytes");
+_Static_assert(sizeof(struct texporter_slot) % 8 == 0,
+	       "per-CPU slot values must be a multiple of 8 bytes");
 
-static void sink_counters(struct iface_snapshot *s, const __u32 *keys,
-			  const char *values, __u32 n, __u32 limit)
+/* Whether the pair with counter index INDEX has named ids on both sides
+ * (capacity s->meta.capacity): only those are exported. */
+static bool pair_named(const struct iface_snapshot *s, __u32 index)
 {
-	int ncpu = percpu_ncpus();
-	const __u64 *v = (const void *)values;
+	__u32 cap = s->meta.capacity;
 
-	for (__u32 i = 0; i < n; i++, v += (size_t)ncpu * 2) {
-		__u64 sum[2] = { 0, 0 }; /* bytes, packets */
-
-		s->saturated |= percpu_sum(v, ncpu, 2, sum);
-		if (keys[i] < limit) {
-			s->counters[keys[i]].bytes = sum[0];
-			s->counters[keys[i]].packets = sum[1];
-		}
-	}
+	return index < texporter_counter_slots(cap) &&
+	       s->names[index % cap].name[0] && s->names[index / cap % cap].name[0];
 }
 
-static void sink_carry(struct iface_snapshot *s, const __u32 *keys,
-		       const char *values, __u32 n, __u32 limit)
+static void counter_add(struct iface_snapshot *s, __u32 index, __u64 bytes,
+			__u64 packets)
+{
+	struct texporter_counter *c = &s->counters[index];
+
+	c->bytes = u64_add_sat(c->bytes, bytes, &s->saturated);
+	c->packets = u64_add_sat(c->packets, packets, &s->saturated);
+}
+
+/* Adds each CPU's copy of slot KEY to the named pair that holds it there;
+ * true if one does on some CPU. OWN: own-slot mode, where only the pair
+ * whose index is the slot may hold it. */
+static bool slot_add(struct iface_snapshot *s, __u32 key,
+		     const struct texporter_slot *cpus, bool own)
+{
+	int ncpu = percpu_ncpus();
+	bool held = false;
+
+	for (int c = 0; c < ncpu; c++) {
+		__u32 index = cpus[c].key - 1;
+
+		if (!cpus[c].key || (own && index != key) || !pair_named(s, index))
+			continue;
+		counter_add(s, index, cpus[c].bytes, cpus[c].packets);
+		held = true;
+	}
+	return held;
+}
+
+static void sink_slots(struct iface_snapshot *s, const __u32 *keys,
+		       const char *values, __u32 n, __u32 limit, bool own)
+{
+	const struct texporter_slot *v = (const void *)values;
+
+	for (__u32 i = 0; i < n; i++, v += percpu_ncpus())
+		if (keys[i] < limit)
+			s->slots_used += slot_add(s, keys[i], v, own);
+}
+
+/* Own-slot mode: the keys read are counter indexes of named rows. */
+static void sink_slots_own(struct iface_snapshot *s, const __u32 *keys,
+			   const char *values, __u32 n, __u32 limit)
+{
+	sink_slots(s, keys, values, n, limit, true);
+}
+
+/* Hashed mode: every slot is read; its key on each CPU names the pair. */
+static void sink_slots_hashed(struct iface_snapshot *s, const __u32 *keys,
+			      const char *values, __u32 n, __u32 limit)
+{
+	sink_slots(s, keys, values, n, limit, false);
+}
+
+/* Adds an array of struct texporter_counter indexed like the pairs
+ * (carry). Zero entries are skipped: s->counters' pages of pairs that
+ * never counted are then never touched. */
+static void sink_totals(struct iface_snapshot *s, const __u32 *keys,
+			const char *values, __u32 n, __u32 limit)
 {
 	const struct texporter_counter *v = (const void *)values;
 
-	for (__u32 i = 0; i < n; i++) {
-		struct texporter_counter *c = &s->counters[keys[i]];
+	for (__u32 i = 0; i < n; i++)
+		if (keys[i] < limit && (v[i].bytes || v[i].packets))
+			counter_add(s, keys[i], v[i].bytes, v[i].packets);
+}
 
-		if (keys[i] >= limit)
-			continue;
-		c->bytes = u64_add_sat(c->bytes, v[i].bytes, &s->saturated);
-		c->packets = u64_add_sat(c->packets, v[i].packets, &s->saturated);
-	}
+/* The shared map: added like carry, and its named pairs that counted
+ * there are counted. */
+static void sink_shared(struct iface_snapshot *s, const __u32 *keys,
+			const char *values, __u32 n, __u32 limit)
+{
+	const struct texporter_counter *v = (const void *)values;
+
+	for (__u32 i = 0; i < n; i++)
+		s->shared_pairs += keys[i] < limit && (v[i].bytes || v[i].packets) &&
+				   pair_named(s, keys[i]);
+	sink_totals(s, keys, values, n, limit);
 }
 
 static void sink_errors(struct iface_snapshot *s, const __u32 *keys,
@@ -397,30 +487,55 @@ static size_t counter_spans(const struct texporter_name *names, __u32 cap,
 	return n;
 }
 
-/* Reads the counters (and carry, when pinned) of the named ids. */
-static int counters_read(const struct iface_pins *p, struct iface_snapshot *s,
-			 __u32 cap, char *err, size_t errlen)
+/* Reads the counters map: in own-slot mode (a slot per pair) only the
+ * slots of named rows, SPANS; else all SLOTS of it, whose keys say which
+ * pair each CPU counted there. */
+static int slots_read(const struct iface_pins *p, struct iface_snapshot *s,
+		      const struct key_span *spans, size_t n, char *err,
+		      size_t errlen)
 {
-	size_t ncpu = (size_t)percpu_ncpus(), n;
-	__u32 slots = texporter_counter_slots(cap);
+	size_t elem = (size_t)percpu_ncpus() * sizeof(struct texporter_slot);
+	__u32 pairs = texporter_counter_slots(s->meta.capacity);
+	int rc = 0;
+
+	if (s->slots < pairs)
+		return map_read(p->counters, s->dir, TEXPORTER_PIN_COUNTERS,
+				(struct key_span){ 0, s->slots }, s->slots, elem,
+				sink_slots_hashed, s, err, errlen);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = map_read(p->counters, s->dir, TEXPORTER_PIN_COUNTERS,
+			      spans[i], pairs, elem, sink_slots_own, s, err,
+			      errlen);
+	return rc;
+}
+
+/* Reads the counters, shared and (when pinned) carry of the named ids:
+ * s->counters gets each pair's total. With a slot per pair no slot is
+ * ever held by another pair, so shared stays zero (bpf/texporter.h) and
+ * is not read: at 1,023 names that halves the keys a scrape looks up. */
+static int counters_read(const struct iface_pins *p, struct iface_snapshot *s,
+			 char *err, size_t errlen)
+{
+	__u32 cap = s->meta.capacity, pairs = texporter_counter_slots(cap);
 	struct key_span *spans = malloc(TEXPORTER_FAMILY_COUNT * cap *
 					sizeof(*spans));
-	int rc = 0;
+	size_t n;
+	int rc;
 
 	if (!spans) {
 		snprintf(err, errlen, "out of memory for interface %s", s->dir);
 		return -1;
 	}
 	n = counter_spans(s->names, cap, spans);
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = map_read(p->counters, s->dir, TEXPORTER_PIN_COUNTERS,
-			      spans[i], slots,
-			      ncpu * sizeof(struct texporter_counter),
-			      sink_counters, s, err, errlen);
+	rc = slots_read(p, s, spans, n, err, errlen);
+	for (size_t i = 0; i < n && !rc && s->slots < pairs; i++)
+		rc = map_read(p->shared, s->dir, TEXPORTER_PIN_SHARED, spans[i],
+			      pairs, sizeof(struct texporter_counter),
+			      sink_shared, s, err, errlen);
 	for (size_t i = 0; i < n && !rc && p->carry >= 0; i++)
 		rc = map_read(p->carry, s->dir, TEXPORTER_PIN_CARRY, spans[i],
-			      slots, sizeof(struct texporter_counter),
-			      sink_carry, s, err, errlen);
+			      pairs, sizeof(struct texporter_counter),
+			      sink_totals, s, err, errlen);
 	free(spans);
 	return rc;
 }
@@ -457,7 +572,7 @@ static int snapshot_meta_check(const char *dir, const struct texporter_meta *m,
 {
 	char why[512];
 
-	if (!meta_check(m, why, sizeof(why)))
+	if (!meta_check(m, TEXPORTER_LAYOUT_VERSION, why, sizeof(why)))
 		return 0;
 	snprintf(err, errlen, "pin %s/%s %s", dir, TEXPORTER_PIN_META, why);
 	return -1;
@@ -471,44 +586,60 @@ static bool meta_moved(int fd, __u32 seq)
 	return meta_read(fd, &now) == 0 && now.seq != seq;
 }
 
+/* Arrays for capacity CAPACITY, which s->meta.capacity records so that
+ * it always describes them. */
 static int iface_alloc(struct iface_snapshot *s, __u32 capacity)
 {
-	size_t slots = texporter_counter_slots(capacity);
+	size_t pairs = texporter_counter_slots(capacity);
 
 	free(s->names);
 	free(s->counters);
+	s->meta.capacity = capacity;
 	s->names = calloc(capacity, sizeof(*s->names));
-	s->counters = calloc(slots, sizeof(*s->counters));
+	s->counters = calloc(pairs, sizeof(*s->counters));
 	return s->names && s->counters ? 0 : -1;
 }
 
-/* Checks the layout of the maps beside meta (capacity CAP). */
+/* Checks the layout of the maps beside meta (capacity CAP); the counters
+ * map's slots go to *SLOTS. */
 static int maps_check_layout(const struct iface_pins *p, const char *dir,
-			     __u32 cap, char *err, size_t errlen)
+			     __u32 cap, __u32 *slots, char *err, size_t errlen)
 {
-	__u32 slots = texporter_counter_slots(cap);
+	__u32 pairs = texporter_counter_slots(cap);
+	const struct map_shape names = { .type = BPF_MAP_TYPE_ARRAY,
+					 .value_size = sizeof(struct texporter_name),
+					 .min_entries = cap };
+	const struct map_shape counters = {
+		.type = BPF_MAP_TYPE_PERCPU_ARRAY,
+		.value_size = sizeof(struct texporter_slot),
+		.min_entries = TEXPORTER_MIN_SLOTS,
+		.max_entries = TEXPORTER_MAX_SLOTS,
+		.pow2 = true,
+	};
+	const struct map_shape totals = { .type = BPF_MAP_TYPE_ARRAY,
+					  .value_size = sizeof(struct texporter_counter),
+					  .min_entries = pairs };
+	const struct map_shape errors = { .type = BPF_MAP_TYPE_PERCPU_ARRAY,
+					  .value_size = sizeof(__u64),
+					  .min_entries = TEXPORTER_ERR_COUNT };
 
-	return map_check_layout(p->names, dir, TEXPORTER_PIN_NAMES,
-				BPF_MAP_TYPE_ARRAY,
-				sizeof(struct texporter_name), cap, err,
-				errlen) ||
+	return map_check_layout(p->names, dir, TEXPORTER_PIN_NAMES, &names,
+				NULL, err, errlen) ||
 	       map_check_layout(p->counters, dir, TEXPORTER_PIN_COUNTERS,
-				BPF_MAP_TYPE_PERCPU_ARRAY,
-				sizeof(struct texporter_counter), slots, err,
-				errlen) ||
-	       map_check_layout(p->errors, dir, TEXPORTER_PIN_ERRORS,
-				BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u64),
-				TEXPORTER_ERR_COUNT, err, errlen) ||
+				&counters, slots, err, errlen) ||
+	       map_check_layout(p->shared, dir, TEXPORTER_PIN_SHARED, &totals,
+				NULL, err, errlen) ||
+	       map_check_layout(p->errors, dir, TEXPORTER_PIN_ERRORS, &errors,
+				NULL, err, errlen) ||
 	       (p->carry >= 0 &&
-		map_check_layout(p->carry, dir, TEXPORTER_PIN_CARRY,
-				 BPF_MAP_TYPE_ARRAY,
-				 sizeof(struct texporter_counter), slots, err,
-				 errlen));
+		map_check_layout(p->carry, dir, TEXPORTER_PIN_CARRY, &totals,
+				 NULL, err, errlen));
 }
 
-/* Names, counters, carry and errors of S at capacity CAP. */
+/* Names, counters (slots, shared, carry) and errors of S at capacity CAP,
+ * from a counters map of SLOTS slots. */
 static int maps_read(const struct iface_pins *p, struct iface_snapshot *s,
-		     __u32 cap, char *err, size_t errlen)
+		     __u32 cap, __u32 slots, char *err, size_t errlen)
 {
 	size_t ncpu = (size_t)percpu_ncpus();
 
@@ -517,11 +648,14 @@ static int maps_read(const struct iface_pins *p, struct iface_snapshot *s,
 		return -1;
 	}
 	s->saturated = false;
+	s->slots = slots;
+	s->slots_used = 0;
+	s->shared_pairs = 0;
 	return map_read(p->names, s->dir, TEXPORTER_PIN_NAMES,
 			(struct key_span){ 0, cap }, cap,
 			sizeof(struct texporter_name), sink_names, s, err,
 			errlen) ||
-	       counters_read(p, s, cap, err, errlen) ||
+	       counters_read(p, s, err, errlen) ||
 	       map_read(p->errors, s->dir, TEXPORTER_PIN_ERRORS,
 			(struct key_span){ 0, TEXPORTER_ERR_COUNT },
 			TEXPORTER_ERR_COUNT, ncpu * sizeof(__u64), sink_errors,
@@ -534,9 +668,13 @@ static enum read_result iface_read_once(const char *root,
 {
 	struct iface_pins p = IFACE_PINS_CLOSED;
 	enum read_result rc = READ_FAILED;
+	const struct map_shape meta_shape = { .type = BPF_MAP_TYPE_ARRAY,
+					      .value_size = sizeof(struct texporter_meta),
+					      .min_entries = 1 };
 	struct texporter_meta meta;
 	char dir_path[PATH_MAX];
 	const char *failed;
+	__u32 slots;
 
 	if (snapshot_pin_open(root, s->dir, TEXPORTER_PIN_META, &p.meta, err,
 			      errlen)) {
@@ -545,9 +683,8 @@ static enum read_result iface_read_once(const char *root,
 		goto out;
 	}
 	s->down_reason = DOWN_LAYOUT;
-	if (map_check_layout(p.meta, s->dir, TEXPORTER_PIN_META,
-			     BPF_MAP_TYPE_ARRAY, sizeof(struct texporter_meta),
-			     1, err, errlen))
+	if (map_check_layout(p.meta, s->dir, TEXPORTER_PIN_META, &meta_shape,
+			     NULL, err, errlen))
 		goto out;
 	if (meta_read(p.meta, &meta)) {
 		snprintf(err, errlen, "cannot read pin %s/%s: %s", s->dir,
@@ -563,7 +700,7 @@ static enum read_result iface_read_once(const char *root,
 		goto out;
 
 	snprintf(dir_path, sizeof(dir_path), "%s/%s", root, s->dir);
-	if (iface_pins_open_maps(&p, dir_path, true, &failed)) {
+	if (iface_pins_open_maps(&p, dir_path, meta.layout_version, true, &failed)) {
 		s->down_reason = open_error_reason(errno);
 		snapshot_describe_open_error(dir_path, failed, s->dir, errno,
 					     err, errlen);
@@ -571,12 +708,12 @@ static enum read_result iface_read_once(const char *root,
 		rc = meta_moved(p.meta, meta.seq) ? READ_RETRY : READ_FAILED;
 		goto out;
 	}
-	if (maps_check_layout(&p, s->dir, meta.capacity, err, errlen)) {
+	if (maps_check_layout(&p, s->dir, meta.capacity, &slots, err, errlen)) {
 		rc = meta_moved(p.meta, meta.seq) ? READ_RETRY : READ_FAILED;
 		goto out;
 	}
 	s->down_reason = DOWN_ERROR;
-	if (maps_read(&p, s, meta.capacity, err, errlen) ||
+	if (maps_read(&p, s, meta.capacity, slots, err, errlen) ||
 	    unmatched_read(dir_path, s->dir, &s->unmatched, &s->saturated, err, errlen))
 		goto out;
 
@@ -726,31 +863,11 @@ static void snapshot_check_attached(struct pins_snapshot *snap)
 	free(seen);
 }
 
-/* Slots whose source and destination are named and that have counted. */
-static uint64_t slots_used(const struct iface_snapshot *s)
-{
-	__u32 cap = s->meta.capacity;
-	uint64_t used = 0;
-
-	for (__u32 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
-		for (__u32 src = 0; src < cap; src++) {
-			const struct texporter_counter *row =
-				&s->counters[texporter_counter_index(cap, f, src, 0)];
-
-			if (!s->names[src].name[0])
-				continue;
-			for (__u32 dst = 0; dst < cap; dst++)
-				used += s->names[dst].name[0] && row[dst].packets;
-		}
-	return used;
-}
-
 static void iface_finish(struct iface_snapshot *s)
 {
 	size_t n = strnlen(s->meta.ifname, sizeof(s->meta.ifname));
 
 	s->up = true;
-	s->slots_used = slots_used(s);
 	names_merge_duplicates(s);
 	if (s->saturated)
 		log_warn("%s: a counter summed over the CPUs exceeds 2^64-1; it "

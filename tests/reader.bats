@@ -95,10 +95,13 @@ texporter_captured_bytes_total{iface="eth0",family="ipv6",src="other",dst="priva
 texporter_captured_packets_total{iface="eth0",family="ipv4",src="private",dst="zoom"} 4
 texporter_captured_packets_total{iface="eth0",family="ipv4",src="zoom",dst="private"} 1
 texporter_captured_packets_total{iface="eth0",family="ipv6",src="other",dst="private"} 1
-# HELP texporter_counters_slots Slots in the counters map: 2 families x capacity x capacity.
+# HELP texporter_counters_shared_pairs Pairs of named ranges counted in the shared map because their slot on some CPU was held by another pair.
+# TYPE texporter_counters_shared_pairs gauge
+texporter_counters_shared_pairs{iface="eth0"} 0
+# HELP texporter_counters_slots Per-CPU slots of the counters map (each CPU has this many).
 # TYPE texporter_counters_slots gauge
 texporter_counters_slots{iface="eth0"} 512
-# HELP texporter_counters_slots_used Counter slots of named ranges that have counted at least one packet.
+# HELP texporter_counters_slots_used Counter slots held by a pair of named ranges on at least one CPU.
 # TYPE texporter_counters_slots_used gauge
 texporter_counters_slots_used{iface="eth0"} 3
 # HELP texporter_dataplane_errors_total Frames the data plane could not count in full, by reason: truncated and malformed frames are not counted, length errors are counted with the bytes present.
@@ -341,10 +344,11 @@ count 4 0 1 100 1
 count 4 1 2 100 1
 count 4 2 0 100 0
 EOF
-	# Slots of unnamed ids are not even read: they count as unused.
+	# Slots of unnamed ids are not even read: they count as unused. The
+	# slot of b -> other is held, though it has no packets.
 	run read_pins_grep '^texporter_(captured_packets_total|counters_slots_used)'
 	assert_output 'texporter_captured_packets_total{iface="eth0",family="ipv4",src="other",dst="b"} 1
-texporter_counters_slots_used{iface="eth0"} 1'
+texporter_counters_slots_used{iface="eth0"} 2'
 }
 
 @test "series are sorted by family, source name and destination name, not by id" {
@@ -497,26 +501,147 @@ texporter_scrape_duration_seconds DURATION"
 @test "pins with another layout exit 1 and name the pin" {
 	fixture <<'EOF'
 iface eth0
-meta layout=2
+meta layout=3
 EOF
 	run read_pins
 	assert_failure 1
-	assert_output "texporter-read: error: pin eth0/meta has layout version 2, this texporter reads version 1: install matching texporter-load and texporter-read, or detach with the texporter-load that loaded it"
+	assert_output "texporter-read: error: pin eth0/meta has layout version 3, this texporter reads version 2: install matching texporter-load and texporter-read, or detach with the texporter-load that loaded it"
 
 	fixture <<'EOF'
 iface eth0
-meta layout=1 capacity=32
+meta layout=2 capacity=32
 EOF
 	run read_pins
 	assert_failure 1
 	assert_output --partial "texporter-read: error: pin eth0/names does not have the layout this reader expects"
 }
 
+@test "pins of the layout before slots are up 0 with reason layout and say to run texporter-load again" {
+	base_fixture
+	printf 'iface eth1 layout=1\nname 0 other\ncount 4 0 0 100 1\n' | fixture
+	read_pins >"$T/out" 2>"$T/err"
+	run grep -E '^texporter_(up|read_error_info)' "$T/out"
+	assert_output 'texporter_read_error_info{iface="eth1",reason="layout"} 1
+texporter_up{iface="eth0"} 1
+texporter_up{iface="eth1"} 0'
+	run cat "$T/err"
+	assert_output "texporter-read: warn: pin eth1/meta has layout version 1 of an older texporter-load, this texporter reads version 2: run texporter-load again for the interface (it converts the pins and keeps the counts); interface eth1 left out of this scrape (texporter_up 0)"
+}
+
+@test "a counters map whose slots are not a power of two is refused with the layout it should have" {
+	printf 'iface eth0 slots=100\n' | fixture
+	run read_pins
+	assert_failure 1
+	assert_output --partial "texporter-read: error: pin eth0/counters does not have the layout this reader expects (map type 6, key 4, value 24 bytes, 100 entries; expected type 6, key 4, value 24 bytes, a power of two in 64..2097152 entries)"
+}
+
+# ---- counter slots
+
+# The possible CPUs, as the kernel sizes per-CPU values.
+possible_cpus() {
+	local last
+	last=$(sed -E 's/.*[-,]//' /sys/devices/system/cpu/possible)
+	echo $((last + 1))
+}
+
+# Fixture commands for eth0 (capacity 16, $1 slots): 10 names, every pair
+# of both families counted on CPU 0 and on the last CPU.
+many_pairs() {
+	echo "iface eth0 capacity=16 slots=$1"
+	echo "name 0 other"
+	for id in $(seq 1 9); do echo "name $id r$id"; done
+	for fam in 4 6; do
+		for src in $(seq 0 9); do
+			for dst in $(seq 0 9); do
+				echo "count $fam $src $dst $((100 + src * 10 + dst)) $((1 + dst % 3)) 0"
+				echo "count $fam $src $dst $((7 * src + dst + fam)) 2 last"
+			done
+		done
+	done
+}
+
+# What the reader must show for the commands in $T/commands ($1 slots),
+# worked out by tests/reader/slots-model.py.
+many_pairs_expected() {
+	"$ROOT_DIR/tests/reader/slots-model.py" eth0 16 "$1" "$(possible_cpus)" \
+		<"$T/commands"
+}
+
+@test "few slots: every pair's total is exact, pairs that found their slot taken are counted in shared" {
+	many_pairs 64 >"$T/commands"
+	fixture <"$T/commands"
+	many_pairs_expected 64 >"$T/expected"
+	# 200 pairs in 64 slots: over a hundred cannot have one.
+	run grep -E '^texporter_counters_shared_pairs\{iface="eth0"\} 1[0-9][0-9]$' "$T/expected"
+	assert_success
+	run read_pins_grep '^texporter_(captured_[a-z]+_total|counters_shared_pairs|counters_slots_used)\{'
+	assert_success
+	assert_output "$(cat "$T/expected")"
+	run read_pins_grep '^texporter_counters_slots\{'
+	assert_output 'texporter_counters_slots{iface="eth0"} 64'
+}
+
+@test "one slot per pair: the same totals, nothing in shared" {
+	many_pairs 512 >"$T/commands"
+	fixture <"$T/commands"
+	many_pairs_expected 512 >"$T/expected"
+	run read_pins_grep '^texporter_(captured_[a-z]+_total|counters_shared_pairs|counters_slots_used)\{'
+	assert_output "$(cat "$T/expected")"
+	assert_line 'texporter_counters_shared_pairs{iface="eth0"} 0'
+	assert_line 'texporter_counters_slots_used{iface="eth0"} 200'
+}
+
+# Two ipv4 pairs, "SRC DST SRC DST", whose slots collide in a counters map
+# of 64 slots for capacity 16 (the hash of bpf/texporter.h, written anew).
+colliding_pairs() {
+	python3 -c '
+slot = lambda i: (((i + 1) * 0x9E3779B1) & 0xFFFFFFFF) >> 26
+seen = {}
+for i in range(1, 256):
+    if slot(i) in seen:
+        j = seen[slot(i)]
+        print(j // 16, j % 16, i // 16, i % 16)
+        break
+    seen[slot(i)] = i
+'
+}
+
+@test "a pair counted in its slot on one CPU and in shared on another sums both" {
+	[[ $(possible_cpus) -ge 2 ]] || skip "needs two possible CPUs"
+	read -r a_src a_dst b_src b_dst <<<"$(colliding_pairs)"
+	fixture <<EOF
+iface eth0 capacity=16 slots=64
+$(for id in $(seq 0 15); do echo "name $id n$id"; done)
+count 4 $b_src $b_dst 1 1 1
+count 4 $a_src $a_dst 1000 10 0
+count 4 $a_src $a_dst 500 5 1
+EOF
+	run read_pins_grep "^texporter_captured_bytes_total\{.*src=\"n$a_src\",dst=\"n$a_dst\"|^texporter_counters_(shared_pairs|slots_used)"
+	assert_output "texporter_captured_bytes_total{iface=\"eth0\",family=\"ipv4\",src=\"n$a_src\",dst=\"n$a_dst\"} 1500
+texporter_counters_shared_pairs{iface=\"eth0\"} 1
+texporter_counters_slots_used{iface=\"eth0\"} 1"
+}
+
+@test "a pair's shared entry and carry add to its slots" {
+	fixture <<'EOF'
+iface eth0 capacity=16 slots=64
+name 0 other
+name 1 a
+count 4 0 1 100 1 0
+count 4 0 1 200 2 last
+shared 4 0 1 30 3
+carry 4 0 1 4000 40
+EOF
+	run read_pins_grep '^texporter_(captured_bytes_total|counters_shared_pairs)'
+	assert_output 'texporter_captured_bytes_total{iface="eth0",family="ipv4",src="other",dst="a"} 4330
+texporter_counters_shared_pairs{iface="eth0"} 1'
+}
+
 # ---- one interface that cannot be read
 
 @test "a foreign, a half-built and a good interface: the good one is served, the others are up 0 with a reason" {
 	base_fixture
-	printf 'iface eth1\nmeta layout=2\n' | fixture
+	printf 'iface eth1\nmeta layout=3\n' | fixture
 	printf 'iface eth2\nmeta ranges=1\nname 0 other\nunpin names\n' | fixture
 	read_pins >"$T/out" 2>"$T/err"
 	run grep -E '^texporter_(up|read_error_info)|^texporter_captured_bytes_total' "$T/out"
@@ -532,13 +657,13 @@ texporter_up{iface="eth2"} 0'
 	run grep -cE 'iface="eth[12]"' "$T/out"
 	assert_output 4
 	run cat "$T/err"
-	assert_line "texporter-read: warn: pin eth1/meta has layout version 2, this texporter reads version 1: install matching texporter-load and texporter-read, or detach with the texporter-load that loaded it; interface eth1 left out of this scrape (texporter_up 0)"
+	assert_line "texporter-read: warn: pin eth1/meta has layout version 3, this texporter reads version 2: install matching texporter-load and texporter-read, or detach with the texporter-load that loaded it; interface eth1 left out of this scrape (texporter_up 0)"
 	assert_line --partial "texporter-read: warn: interface eth2 is not loaded: no pin $PINS/eth2/names"
 }
 
 @test "inetd: one foreign interface among good ones still answers 200" {
 	base_fixture
-	printf 'iface eth1\nmeta layout=2\n' | fixture
+	printf 'iface eth1\nmeta layout=3\n' | fixture
 	inetd_request 'GET /metrics HTTP/1.1\r\n\r\n'
 	run head -1 "$T/resp.head"
 	assert_output 'HTTP/1.1 200 OK'
@@ -548,13 +673,13 @@ texporter_up{iface="eth1"} 0'
 }
 
 @test "no interface readable at all is a failure that names each one" {
-	printf 'iface eth0\nmeta layout=2\n' | fixture
-	printf 'iface eth1\nmeta layout=3\n' | fixture
+	printf 'iface eth0\nmeta layout=3\n' | fixture
+	printf 'iface eth1\nmeta layout=4\n' | fixture
 	run read_pins
 	assert_failure 1
-	assert_line --index 0 --partial "texporter-read: warn: pin eth0/meta has layout version 2"
-	assert_line --index 1 --partial "texporter-read: warn: pin eth1/meta has layout version 3"
-	assert_line --index 2 --partial "texporter-read: error: none of the 2 interfaces could be read (each one is named above); the first: pin eth0/meta has layout version 2"
+	assert_line --index 0 --partial "texporter-read: warn: pin eth0/meta has layout version 3"
+	assert_line --index 1 --partial "texporter-read: warn: pin eth1/meta has layout version 4"
+	assert_line --index 2 --partial "texporter-read: error: none of the 2 interfaces could be read (each one is named above); the first: pin eth0/meta has layout version 3"
 }
 
 @test "several interfaces mid-change share one wait: one scrape, the good one served" {
@@ -881,7 +1006,7 @@ import sys
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 print(sum(len(f.samples) for f in text_string_to_metric_families(open(sys.argv[1]).read())))' "$T/resp.body"
 	assert_success
-	assert_output 26
+	assert_output 27
 }
 
 @test "inetd: the text format when Accept prefers it or says nothing" {

@@ -4,27 +4,43 @@
  * known contents, so texporter-read can be tested without the loader.
  * Root only (it creates maps). Reads commands from stdin, one per line:
  *
- *   iface DIR [capacity=N]     create DIR under ROOT with meta, names,
- *                              counters, errors (or open existing ones);
- *                              later commands apply to it
+ *   iface DIR [capacity=N] [slots=N] [layout=1]
+ *                              create DIR under ROOT with meta, names,
+ *                              counters, shared, errors (or open existing
+ *                              ones); later commands apply to it. slots:
+ *                              per-CPU slots of counters (default: one per
+ *                              pair, rounded up to a power of two). layout=1:
+ *                              the layout before slots (counters a dense
+ *                              per-CPU array of every pair, no shared), as
+ *                              an older texporter-load left it
  *   meta FIELD=VALUE...        set meta fields: magic layout seq capacity
  *                              ifindex ingress egress ranges prefixes4
  *                              prefixes6 trie_entries trie_used features
  *                              loaded_at changed_at reloads config_hash ifname
  *   name ID [TEXT]             set a name (C escapes: \n \t \\ \" \xHH);
  *                              no TEXT clears it
- *   count FAM SRC DST BYTES PACKETS [CPU]   add to one CPU's counter (FAM 4|6;
- *                              CPU a number or "last"; default 0)
+ *   count FAM SRC DST BYTES PACKETS [CPU]   add to the pair's counts on one
+ *                              CPU (FAM 4|6; CPU a number or "last"; default
+ *                              0) as the programs do: in its slot on that
+ *                              CPU (texporter_slot_of), claiming it when
+ *                              free, or in shared when another pair holds it
+ *                              there. Layout 1: in the pair's own element
+ *   shared FAM SRC DST BYTES PACKETS        set a shared entry
  *   carry FAM SRC DST BYTES PACKETS         set a carry entry (makes carry)
  *   error REASON VALUE [CPU]   add to one CPU's error counter; REASON:
  *                              truncated malformed length non_ip
  *   fill N                     names r000.. for ids 1..N-1 (id 0 "other"),
- *                              and a counter for every pair and family,
- *                              spread over the CPUs
- *   grow CAPACITY              replace names, counters (and carry) by
- *                              bigger, empty maps: pins replaced, as when
+ *                              and counts for every pair and family on
+ *                              every CPU, by the rule of count; replaces
+ *                              what counters and shared held
+ *   grow CAPACITY              replace names, counters, shared (and carry)
+ *                              by bigger, empty maps: pins replaced, as when
  *                              the loader grows them
  *   unpin PIN                  remove one pin
+ *
+ * What must stay true: every count lands exactly where the programs of
+ * bpf/texporter.bpf.c would put it, so the reader's totals can be checked
+ * against what the test added.
  *
  * Usage: texporter-fixture ROOT < commands
  */
@@ -122,15 +138,36 @@ static void ifname_set(struct texporter_meta *m, const char *name)
 	memcpy(m->ifname, name, n < sizeof(m->ifname) ? n : sizeof(m->ifname));
 }
 
-static void maps_make(__u32 cap, bool with_meta)
+/* The default slots for CAP: one per pair, a power of two. */
+static __u32 slots_default(__u32 cap)
+{
+	__u32 slots = TEXPORTER_MIN_SLOTS;
+
+	while (slots < texporter_counter_slots(cap) && slots < TEXPORTER_MAX_SLOTS)
+		slots <<= 1;
+	return slots;
+}
+
+/* Names, counters and, in layout 2, shared for CAP ids (SLOTS slots); with
+ * meta and errors too for a new directory. */
+static void maps_make(__u32 cap, __u32 slots, __u32 layout, bool with_meta)
 {
 	if (with_meta)
 		close(map_make(TEXPORTER_PIN_META, BPF_MAP_TYPE_ARRAY,
 			       sizeof(struct texporter_meta), 1));
 	close(map_make(TEXPORTER_PIN_NAMES, BPF_MAP_TYPE_ARRAY,
 		       sizeof(struct texporter_name), cap));
-	close(map_make(TEXPORTER_PIN_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
-		       sizeof(struct texporter_counter), texporter_counter_slots(cap)));
+	if (layout == TEXPORTER_LAYOUT_DENSE) {
+		close(map_make(TEXPORTER_PIN_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
+			       sizeof(struct texporter_counter),
+			       texporter_counter_slots(cap)));
+	} else {
+		close(map_make(TEXPORTER_PIN_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
+			       sizeof(struct texporter_slot), slots));
+		close(map_make(TEXPORTER_PIN_SHARED, BPF_MAP_TYPE_ARRAY,
+			       sizeof(struct texporter_counter),
+			       texporter_counter_slots(cap)));
+	}
 	if (with_meta)
 		close(map_make(TEXPORTER_PIN_ERRORS, BPF_MAP_TYPE_PERCPU_ARRAY,
 			       sizeof(__u64), TEXPORTER_ERR_COUNT));
@@ -139,14 +176,20 @@ static void maps_make(__u32 cap, bool with_meta)
 static void cmd_iface(char *args)
 {
 	char *name = strtok(args, " ");
-	char *opt = strtok(NULL, " ");
+	char *opt;
 	char path[512];
-	__u32 cap = 16;
+	__u32 cap = 16, slots = 0, layout = TEXPORTER_LAYOUT_VERSION;
 
 	if (!name)
 		die("iface needs a directory");
-	if (opt && sscanf(opt, "capacity=%u", &cap) != 1)
-		die("bad option %s", opt);
+	while ((opt = strtok(NULL, " ")))
+		if (sscanf(opt, "capacity=%u", &cap) != 1 &&
+		    sscanf(opt, "slots=%u", &slots) != 1 &&
+		    sscanf(opt, "layout=%u", &layout) != 1)
+			die("bad option %s", opt);
+	if (layout != TEXPORTER_LAYOUT_DENSE && layout != TEXPORTER_LAYOUT_VERSION)
+		die("layout must be %d or %d", TEXPORTER_LAYOUT_DENSE,
+		    TEXPORTER_LAYOUT_VERSION);
 	snprintf(dir, sizeof(dir), "%s", name);
 	snprintf(path, sizeof(path), "%s/%s", root, dir);
 	if (mkdir(path, 0755) && errno != EEXIST)
@@ -154,10 +197,10 @@ static void cmd_iface(char *args)
 	pin_path(path, sizeof(path), TEXPORTER_PIN_META);
 	if (access(path, F_OK) == 0)
 		return;
-	maps_make(cap, true);
+	maps_make(cap, slots ? slots : slots_default(cap), layout, true);
 	struct texporter_meta m = {
 		.magic = TEXPORTER_META_MAGIC,
-		.layout_version = TEXPORTER_LAYOUT_VERSION,
+		.layout_version = layout,
 		.seq = 2,
 		.capacity = cap,
 	};
@@ -250,12 +293,13 @@ static void cmd_name(char *args)
 	name_set(id, text);
 }
 
-static __u32 slot(__u32 fam, __u32 src, __u32 dst)
+/* The counter index of a pair, FAM 4 or 6. */
+static __u32 pair_index(__u32 cap, __u32 fam, __u32 src, __u32 dst)
 {
-	__u32 cap = meta_get().capacity;
-
 	if (fam != 4 && fam != 6)
 		die("family must be 4 or 6");
+	if (src >= cap || dst >= cap)
+		die("ids must be below the capacity, %u", cap);
 	return texporter_counter_index(cap, fam == 6, src, dst);
 }
 
@@ -273,53 +317,156 @@ static int cpu_parse(const char *text)
 	return cpu;
 }
 
-static void cmd_count(char *args)
+static void counts_parse(const char *args, const char *usage, __u32 *index,
+			 struct texporter_counter *c, int *cpu)
 {
 	unsigned fam, src, dst;
 	unsigned long long bytes, packets;
 	char cpu_text[16] = "0";
-	struct texporter_counter *v = calloc(ncpu, sizeof(*v));
-	int fd = pin_get(TEXPORTER_PIN_COUNTERS), cpu;
-	__u32 key;
+	int got = sscanf(args, "%u %u %u %llu %llu %15s", &fam, &src, &dst,
+			 &bytes, &packets, cpu_text);
 
-	if (sscanf(args, "%u %u %u %llu %llu %15s", &fam, &src, &dst, &bytes,
-		   &packets, cpu_text) < 5)
-		die("usage: count FAM SRC DST BYTES PACKETS [CPU]");
-	cpu = cpu_parse(cpu_text);
-	key = slot(fam, src, dst);
+	if (got < 5 || (!cpu && got > 5))
+		die("usage: %s", usage);
+	*index = pair_index(meta_get().capacity, fam, src, dst);
+	*c = (struct texporter_counter){ bytes, packets };
+	if (cpu)
+		*cpu = cpu_parse(cpu_text);
+}
+
+/* Reads, changes with FN, and writes back element KEY of pin PIN. */
+static void elem_update(const char *pin, __u32 key, size_t size,
+			void (*fn)(void *value, const void *arg), const void *arg)
+{
+	void *v = calloc(1, size);
+	int fd = pin_get(pin);
+
+	if (!v)
+		die("out of memory");
 	if (bpf_map_lookup_elem(fd, &key, v))
-		die("read counter: %s", strerror(errno));
-	v[cpu].bytes += bytes;
-	v[cpu].packets += packets;
+		die("read %s %u: %s", pin, key, strerror(errno));
+	fn(v, arg);
 	if (bpf_map_update_elem(fd, &key, v, 0))
-		die("write counter: %s", strerror(errno));
+		die("write %s %u: %s", pin, key, strerror(errno));
 	close(fd);
 	free(v);
 }
 
+static void counter_add(struct texporter_counter *c, const struct texporter_counter *by)
+{
+	c->bytes += by->bytes;
+	c->packets += by->packets;
+}
+
+static void counter_add_fn(void *value, const void *arg)
+{
+	counter_add(value, arg);
+}
+
+static void counter_set_fn(void *value, const void *arg)
+{
+	*(struct texporter_counter *)value = *(const struct texporter_counter *)arg;
+}
+
+/* The slots of the counters pin (its max_entries) and their log2. */
+static __u32 slots_of_counters(__u32 *bits)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = pin_get(TEXPORTER_PIN_COUNTERS);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		die("inspect counters: %s", strerror(errno));
+	close(fd);
+	*bits = 0;
+	while ((1u << *bits) < info.max_entries)
+		(*bits)++;
+	return info.max_entries;
+}
+
+/* One CPU's copy of a slot: adds C for pair INDEX if the pair holds or can
+ * claim it; false (nothing changed) if another pair holds it. */
+static bool slot_count(struct texporter_slot *slot, __u32 index,
+		       const struct texporter_counter *c)
+{
+	if (slot->key && slot->key != index + 1)
+		return false;
+	slot->key = index + 1;
+	slot->bytes += c->bytes;
+	slot->packets += c->packets;
+	return true;
+}
+
+struct slot_arg {
+	int cpu;
+	__u32 index;
+	struct texporter_counter by;
+	bool counted;
+};
+
+static void slot_count_fn(void *value, const void *arg)
+{
+	struct slot_arg *a = (struct slot_arg *)arg;
+
+	a->counted = slot_count((struct texporter_slot *)value + a->cpu, a->index, &a->by);
+}
+
+static void cmd_count(char *args)
+{
+	struct texporter_meta m = meta_get();
+	struct slot_arg a;
+	__u32 bits, slots;
+
+	counts_parse(args, "count FAM SRC DST BYTES PACKETS [CPU]", &a.index,
+		     &a.by, &a.cpu);
+	if (m.layout_version == TEXPORTER_LAYOUT_DENSE) {
+		struct texporter_counter *v = calloc(ncpu, sizeof(*v));
+		int fd = pin_get(TEXPORTER_PIN_COUNTERS);
+
+		if (!v || bpf_map_lookup_elem(fd, &a.index, v))
+			die("read counter: %s", strerror(errno));
+		counter_add(&v[a.cpu], &a.by);
+		if (bpf_map_update_elem(fd, &a.index, v, 0))
+			die("write counter: %s", strerror(errno));
+		close(fd);
+		free(v);
+		return;
+	}
+	slots = slots_of_counters(&bits);
+	elem_update(TEXPORTER_PIN_COUNTERS,
+		    texporter_slot_of(a.index, m.capacity, slots, bits),
+		    (size_t)ncpu * sizeof(struct texporter_slot), slot_count_fn, &a);
+	if (!a.counted)
+		elem_update(TEXPORTER_PIN_SHARED, a.index,
+			    sizeof(struct texporter_counter), counter_add_fn, &a.by);
+}
+
+static void cmd_shared(char *args)
+{
+	struct texporter_counter c;
+	__u32 index;
+
+	counts_parse(args, "shared FAM SRC DST BYTES PACKETS", &index, &c, NULL);
+	elem_update(TEXPORTER_PIN_SHARED, index, sizeof(c), counter_set_fn, &c);
+}
+
+static void carry_make(__u32 cap)
+{
+	close(map_make(TEXPORTER_PIN_CARRY, BPF_MAP_TYPE_ARRAY,
+		       sizeof(struct texporter_counter), texporter_counter_slots(cap)));
+}
+
 static void cmd_carry(char *args)
 {
-	unsigned fam, src, dst;
-	unsigned long long bytes, packets;
-	struct texporter_counter v;
+	struct texporter_counter c;
 	char path[512];
-	int fd;
-	__u32 key, cap = meta_get().capacity;
+	__u32 index;
 
-	if (sscanf(args, "%u %u %u %llu %llu", &fam, &src, &dst, &bytes,
-		   &packets) != 5)
-		die("usage: carry FAM SRC DST BYTES PACKETS");
+	counts_parse(args, "carry FAM SRC DST BYTES PACKETS", &index, &c, NULL);
 	pin_path(path, sizeof(path), TEXPORTER_PIN_CARRY);
 	if (access(path, F_OK))
-		close(map_make(TEXPORTER_PIN_CARRY, BPF_MAP_TYPE_ARRAY,
-			       sizeof(struct texporter_counter), texporter_counter_slots(cap)));
-	fd = pin_get(TEXPORTER_PIN_CARRY);
-	key = slot(fam, src, dst);
-	v.bytes = bytes;
-	v.packets = packets;
-	if (bpf_map_update_elem(fd, &key, &v, 0))
-		die("write carry: %s", strerror(errno));
-	close(fd);
+		carry_make(meta_get().capacity);
+	elem_update(TEXPORTER_PIN_CARRY, index, sizeof(c), counter_set_fn, &c);
 }
 
 static void cmd_error(char *args)
@@ -349,19 +496,81 @@ static void cmd_error(char *args)
 	free(v);
 }
 
-/* Every pair of n names, both families; values derived from the slot. */
+/* Writes COUNT elements, keys 0..COUNT-1, of pin PIN in one batch. */
+static void map_write_all(const char *pin, const void *values, __u32 count)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = calloc(count, sizeof(*keys));
+	int fd = pin_get(pin);
+
+	if (!keys)
+		die("out of memory");
+	for (__u32 k = 0; k < count; k++)
+		keys[k] = k;
+	if (bpf_map_update_batch(fd, keys, values, &count, &opts))
+		die("fill %s: %s", pin, strerror(errno));
+	close(fd);
+	free(keys);
+}
+
+/* What fill counts for pair K on CPU: derived from both. */
+static struct texporter_counter fill_value(__u32 k, int cpu)
+{
+	__u64 packets = 1 + (k + cpu) % 7;
+
+	return (struct texporter_counter){ packets * (40 + k % 1460), packets };
+}
+
+/* Fill's counts of the pairs in PAIRS[N], counted as count does. */
+static void fill_slots(const __u32 *pairs, __u32 n, __u32 cap)
+{
+	__u32 bits, slots = slots_of_counters(&bits), all = texporter_counter_slots(cap);
+	struct texporter_slot *v = calloc((size_t)slots * ncpu, sizeof(*v));
+	struct texporter_counter *shared = calloc(all, sizeof(*shared));
+
+	if (!v || !shared)
+		die("out of memory");
+	for (__u32 i = 0; i < n; i++)
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			__u32 slot = texporter_slot_of(pairs[i], cap, slots, bits);
+			struct texporter_counter c = fill_value(pairs[i], cpu);
+
+			if (!slot_count(&v[(size_t)slot * ncpu + cpu], pairs[i], &c))
+				counter_add(&shared[pairs[i]], &c);
+		}
+	map_write_all(TEXPORTER_PIN_COUNTERS, v, slots);
+	map_write_all(TEXPORTER_PIN_SHARED, shared, all);
+	free(v);
+	free(shared);
+}
+
+/* Layout 1: fill's counts in each pair's own element. */
+static void fill_dense(const __u32 *pairs, __u32 n, __u32 cap)
+{
+	__u32 all = texporter_counter_slots(cap);
+	struct texporter_counter *v = calloc((size_t)all * ncpu, sizeof(*v));
+
+	if (!v)
+		die("out of memory");
+	for (__u32 i = 0; i < n; i++)
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			v[(size_t)pairs[i] * ncpu + cpu] = fill_value(pairs[i], cpu);
+	map_write_all(TEXPORTER_PIN_COUNTERS, v, all);
+	free(v);
+}
+
+/* Every pair of n names, both families; values derived from the pair. */
 static void cmd_fill(char *args)
 {
-	__u32 n = (__u32)strtoul(args, NULL, 10);
+	__u32 n = (__u32)strtoul(args, NULL, 10), count = 0;
 	struct texporter_meta m = meta_get();
-	__u32 cap = m.capacity, slots = texporter_counter_slots(cap), count = 0;
-	struct texporter_counter *v = calloc((size_t)slots * ncpu, sizeof(*v));
-	__u32 *keys = calloc(slots, sizeof(*keys));
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int fd;
+	__u32 cap = m.capacity;
+	__u32 *pairs = calloc(texporter_counter_slots(cap), sizeof(*pairs));
 
 	if (n < 1 || n > cap)
 		die("fill needs 1..capacity names");
+	if (!pairs)
+		die("out of memory");
 	for (__u32 id = 0; id < n; id++) {
 		char text[16];
 
@@ -370,38 +579,29 @@ static void cmd_fill(char *args)
 	}
 	for (__u32 f = 0; f < 2; f++)
 		for (__u32 s = 0; s < n; s++)
-			for (__u32 d = 0; d < n; d++) {
-				__u32 k = texporter_counter_index(cap, f, s, d);
-				struct texporter_counter *c = &v[(size_t)count * ncpu];
-
-				keys[count++] = k;
-				for (int cpu = 0; cpu < ncpu; cpu++) {
-					c[cpu].packets = 1 + (k + cpu) % 7;
-					c[cpu].bytes = c[cpu].packets * (40 + k % 1460);
-				}
-			}
-	fd = pin_get(TEXPORTER_PIN_COUNTERS);
-	if (bpf_map_update_batch(fd, keys, v, &count, &opts))
-		die("fill counters: %s", strerror(errno));
-	close(fd);
+			for (__u32 d = 0; d < n; d++)
+				pairs[count++] = texporter_counter_index(cap, f, s, d);
+	if (m.layout_version == TEXPORTER_LAYOUT_DENSE)
+		fill_dense(pairs, count, cap);
+	else
+		fill_slots(pairs, count, cap);
 	m.ranges = n;
 	meta_put(&m);
-	free(v);
-	free(keys);
+	free(pairs);
 }
 
 static void cmd_grow(char *args)
 {
 	__u32 cap = (__u32)strtoul(args, NULL, 10);
 	struct texporter_meta m = meta_get();
-
 	char path[512];
 
-	maps_make(cap, false);
+	if (cap < 1 || cap > TEXPORTER_MAX_IDS)
+		die("grow needs a capacity in 1..%d", TEXPORTER_MAX_IDS);
+	maps_make(cap, slots_default(cap), m.layout_version, false);
 	pin_path(path, sizeof(path), TEXPORTER_PIN_CARRY);
 	if (access(path, F_OK) == 0)
-		close(map_make(TEXPORTER_PIN_CARRY, BPF_MAP_TYPE_ARRAY,
-			       sizeof(struct texporter_counter), texporter_counter_slots(cap)));
+		carry_make(cap);
 	m.capacity = cap;
 	meta_put(&m);
 }
@@ -423,7 +623,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "iface", cmd_iface }, { "meta", cmd_meta },
 		{ "name", cmd_name },   { "count", cmd_count },
-		{ "carry", cmd_carry }, { "error", cmd_error },
+		{ "shared", cmd_shared }, { "carry", cmd_carry },
+		{ "error", cmd_error },
 		{ "fill", cmd_fill },   { "grow", cmd_grow },
 		{ "unpin", cmd_unpin },
 	};

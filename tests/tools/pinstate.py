@@ -8,9 +8,11 @@ Checks, independently of texporter's own code: meta.seq is even; the
 directory holds the committed pins only (no journal, no staged or temporary
 pin); the directory is 0750 and the maps 0440 root:GID, links 0600
 root:root; each direction of IFACE runs exactly one program, the one its
-pinned link holds, and it uses the pinned counters and ranges maps, and
-the unmatched map when one is pinned (XDP or
-TCX ingress, TCX egress: the loader's defaults on kernels >= 6.6). Run it inside the interface's network
+pinned link holds, and it uses the pinned counters, shared and ranges
+maps, and the unmatched map when one is pinned (XDP or TCX ingress, TCX
+egress: the loader's defaults on kernels >= 6.6); meta has counter layout
+2 (counters a per-CPU array of a power of two of 24-byte slots, shared an
+array of 16-byte totals). Run it inside the interface's network
 namespace. Prints one line per problem and exits 1 if there is any.
 """
 import ctypes
@@ -26,7 +28,11 @@ BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 15, 16
 BPF_TCX_INGRESS, BPF_TCX_EGRESS = 46, 47
 SYS_BPF = {"x86_64": 321, "aarch64": 280}[os.uname().machine]
 LIBC = ctypes.CDLL(None, use_errno=True)
-MAPS = {"meta", "names", "counters", "errors", "ranges", "carry", "unmatched"}
+MAPS = {"meta", "names", "counters", "shared", "errors", "ranges", "carry", "unmatched"}
+REQUIRED = {"meta", "names", "counters", "shared", "errors", "ranges"}
+USED_BY_PROGRAMS = ("counters", "shared", "ranges", "unmatched")
+LAYOUT = 2  # struct texporter_meta.layout_version of counter layout 2
+BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY = 2, 6
 LINKS = {"link_ingress", "link_egress"}
 
 
@@ -59,7 +65,8 @@ def pinned_info(path):
         os.close(fd)
 
 
-def meta_seq(path):
+def meta_words(path):
+    """magic, layout_version and seq of struct texporter_meta."""
     fd = obj_get(path)
     key, value = ctypes.c_uint32(0), ctypes.create_string_buffer(256)
     try:
@@ -67,7 +74,20 @@ def meta_seq(path):
                                              ctypes.addressof(value), 0))
     finally:
         os.close(fd)
-    return struct.unpack_from("I", value.raw, 8)[0]
+    return struct.unpack_from("III", value.raw, 0)
+
+
+def check_map_shape(pin_dir, name, map_type, value_size, pow2, problems):
+    """bpf_map_info: type at 0, value_size at 12, max_entries at 16."""
+    raw = pinned_info(os.path.join(pin_dir, name)).raw
+    have_type, have_value, entries = struct.unpack_from("I", raw, 0)[0], \
+        struct.unpack_from("I", raw, 12)[0], struct.unpack_from("I", raw, 16)[0]
+    if (have_type, have_value) != (map_type, value_size) or \
+            (pow2 and entries & (entries - 1)):
+        problems.append("%s: map type %d, value %d bytes, %d entries; want type %d, "
+                        "value %d bytes%s" % (name, have_type, have_value, entries,
+                                              map_type, value_size,
+                                              ", a power of two of entries" if pow2 else ""))
 
 
 def prog_map_ids(prog_id):
@@ -111,7 +131,7 @@ def check_links(pin_dir, ifname, names, problems):
     TCX is asked which programs run."""
     ifindex = socket.if_nametoindex(ifname)
     want = {struct.unpack_from("I", pinned_info(os.path.join(pin_dir, m)).raw, 4)[0]
-            for m in ("counters", "ranges", "unmatched") if m in names}
+            for m in USED_BY_PROGRAMS if m in names}
     tcx = {"link_ingress": tcx_progs(ifindex, BPF_TCX_INGRESS),
            "link_egress": tcx_progs(ifindex, BPF_TCX_EGRESS)}
     for link in sorted(LINKS):
@@ -138,12 +158,16 @@ def main():
     names = set(os.listdir(pin_dir))
     for name in sorted(names - MAPS - LINKS):
         problems.append("%s: left behind" % name)
-    for name in sorted({"meta", "names", "counters", "errors", "ranges"} - names):
+    for name in sorted(REQUIRED - names):
         problems.append("%s: missing" % name)
     if not problems:
-        seq = meta_seq(os.path.join(pin_dir, "meta"))
+        _, layout, seq = meta_words(os.path.join(pin_dir, "meta"))
         if seq % 2:
             problems.append("meta: seq %d is odd" % seq)
+        if layout != LAYOUT:
+            problems.append("meta: layout version %d, want %d" % (layout, LAYOUT))
+        check_map_shape(pin_dir, "counters", BPF_MAP_TYPE_PERCPU_ARRAY, 24, True, problems)
+        check_map_shape(pin_dir, "shared", BPF_MAP_TYPE_ARRAY, 16, False, problems)
         check_owner(pin_dir, gid, 0o750, problems)
         for name in sorted(names):
             check_owner(os.path.join(pin_dir, name), gid,
