@@ -64,16 +64,17 @@ send_traffic() {
 	done
 }
 
-# traffic_check [TIMES] [GONE] [SCRAPE]: every ipv4 series of IF_A equals
+# traffic_check [TIMES] [GONE]: every ipv4 series of IF_A equals
 # TIMES rounds of send_traffic (3 frames per pair and CPU, 100 bytes each),
 # except pairs with the name GONE, which must be absent; nothing else
 # counted.
 traffic_check() {
-	local times=${1:-1} gone=${2:-} text=${3:-}
-	[[ -n $text ]] || text=$(tx_read "$NS_A")
-	"$PYTHON" - "$IF_A" "$times" "$gone" "${DSTS[@]}" <<<"$text" <<-'EOF'
+	local times=${1:-1} gone=${2:-} scrape=$BATS_TEST_TMPDIR/scrape.txt
+	tx_read "$NS_A" >"$scrape" || return
+	"$PYTHON" - "$IF_A" "$times" "$gone" "$scrape" "${DSTS[@]}" <<-'EOF'
 		import re, sys
-		iface, times, gone, dsts = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+		iface, times, gone, scrape = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+		dsts = sys.argv[5:]
 		want = {}
 		for d in dsts:
 		    dst = "r%02d" % int(d.split(".")[2])
@@ -84,7 +85,7 @@ traffic_check() {
 		got = {"bytes": {}, "packets": {}}
 		pat = re.compile(r'^texporter_captured_(bytes|packets)_total\{iface="([^"]*)",'
 		                 r'family="ipv4",src="([^"]*)",dst="([^"]*)"\} (\d+)$')
-		for line in sys.stdin:
+		for line in open(scrape):
 		    m = pat.match(line.strip())
 		    if m and m.group(2) == iface and int(m.group(5)):
 		        got[m.group(1)][(m.group(3), m.group(4))] = int(m.group(5))
