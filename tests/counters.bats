@@ -229,3 +229,51 @@ possible_cpus() { awk -F- '{ print $NF + 1 }' /sys/devices/system/cpu/possible; 
 	status_counters
 	assert_equal "$SLOTS" $((2 * 64 * 64)) # never more than one per pair
 }
+
+@test "pins of an older texporter-load (layout 1) are shown as down, then converted by the next load with their counts" {
+	write_names "$CFG" 4
+	# The older layout, as its loader left it: a dense per-CPU counter per
+	# pair. Id 5 was a range removed by an earlier reload, whose counts
+	# that loader kept until the id was handed out again.
+	run "$BUILD/tests/texporter-fixture" "$PIN_ROOT" <<-EOF
+		iface $IF_A capacity=16 layout=1
+		meta ifname=$IF_A ranges=5 prefixes4=4
+		name 0 other
+		name 1 r00
+		name 2 r01
+		name 3 r02
+		name 4 r03
+		count 4 1 2 1000 10 0
+		count 4 1 2 500 5 last
+		count 4 2 1 300 3 1
+		count 4 1 5 700 7 0
+	EOF
+	assert_success
+	run tx_read "$NS_A" # the only interface: nothing to show
+	assert_failure
+	assert_output --partial "layout version 1 of an older texporter-load"
+	assert_output --partial "run texporter-load again"
+	# The new name takes id 5, the lowest free one: it must not inherit.
+	"$PYTHON" - "$CFG" <<-'EOF'
+		import json, sys
+		ranges = json.load(open(sys.argv[1]))
+		ranges.append({"name": "fresh", "ipv4": ["100.64.5.0/24"]})
+		json.dump(ranges, open(sys.argv[1], "w"))
+	EOF
+	load_a
+	assert_output --partial "reloaded"
+	run tx_read "$NS_A"
+	assert_success
+	assert_output --partial "texporter_up{iface=\"$IF_A\"} 1"
+	assert_equal "$(tx_metric texporter_captured_bytes_total "iface=\"$IF_A\",family=\"ipv4\",src=\"r00\",dst=\"r01\"")" 1500
+	assert_equal "$(tx_metric texporter_captured_packets_total "iface=\"$IF_A\",family=\"ipv4\",src=\"r00\",dst=\"r01\"")" 15
+	assert_equal "$(tx_metric texporter_captured_packets_total "iface=\"$IF_A\",family=\"ipv4\",src=\"r01\",dst=\"r00\"")" 3
+	refute_output --partial 'dst="fresh"'
+	status_counters
+	assert_equal "$SLOTS" 512
+	# And it counts on, in layout 2.
+	send 0 in 1 100.64.1.1
+	run tx_read "$NS_A"
+	assert_equal "$(tx_metric texporter_captured_packets_total "iface=\"$IF_A\",family=\"ipv4\",src=\"r00\",dst=\"r01\"")" 16
+	assert_equal "$(tx_metric texporter_captured_packets_total "iface=\"$IF_A\",family=\"ipv4\",src=\"fresh\",dst=\"r01\"")" 1
+}

@@ -155,8 +155,10 @@ static void maps_make(__u32 cap, __u32 slots, __u32 layout, bool with_meta)
 	if (with_meta)
 		close(map_make(TEXPORTER_PIN_META, BPF_MAP_TYPE_ARRAY,
 			       sizeof(struct texporter_meta), 1));
+	/* Room for every id, as texporter-load makes it (its reloads read
+	 * and write the whole table). */
 	close(map_make(TEXPORTER_PIN_NAMES, BPF_MAP_TYPE_ARRAY,
-		       sizeof(struct texporter_name), cap));
+		       sizeof(struct texporter_name), TEXPORTER_MAX_IDS));
 	if (layout == TEXPORTER_LAYOUT_DENSE) {
 		close(map_make(TEXPORTER_PIN_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
 			       sizeof(struct texporter_counter),
