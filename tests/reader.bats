@@ -513,7 +513,7 @@ meta layout=2 capacity=32
 EOF
 	run read_pins
 	assert_failure 1
-	assert_output --partial "texporter-read: error: pin eth0/names does not have the layout this reader expects"
+	assert_output --partial "texporter-read: error: pin eth0/shared does not have the layout this reader expects"
 }
 
 @test "pins of the layout before slots are up 0 with reason layout and say to run texporter-load again" {
