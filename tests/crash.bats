@@ -331,8 +331,10 @@ stop_ping() {
 	run loader -f "$A"
 	assert_success
 	send 1
-	# Renames 1-4 stage pins, 5 is the journal's: 6 comes after the switch.
-	kill_at rename 6 -f "$B"
+	# Renames 1-6 stage pins (programs, names, ranges, and counters and
+	# shared: B takes a name away, so the counter maps are replaced), 7 is
+	# the journal's: 8 comes after the switch.
+	kill_at rename 8 -f "$B"
 	assert_equal "$KILLED" 1
 	run loader --status -i "$IF_A"
 	assert_success
