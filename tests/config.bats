@@ -221,13 +221,13 @@ BAD_FIXTURES=(bad-cidr bad-utf8-name control-char-name dup-key dup-name empty
 @test "good.json passes --check with exit 0 and a summary" {
 	check_config "$DATA/good.json"
 	assert_success
-	assert_output "$DATA/good.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
+	assert_line "$DATA/good.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
 }
 
 @test "the same ranges in another order and spelling pass the same way" {
 	check_config "$DATA/good-reordered.json"
 	assert_success
-	assert_output "$DATA/good-reordered.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
+	assert_line "$DATA/good-reordered.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
 }
 
 @test "host bits, unknown keys and repeated prefixes are warnings, not errors" {
@@ -256,7 +256,7 @@ BAD_FIXTURES=(bad-cidr bad-utf8-name control-char-name dup-key dup-name empty
 	chmod 644 "$PUBLIC_DIR/good.json"
 	run as_nobody "$PUBLIC_DIR/texporter-load" --check -f "$PUBLIC_DIR/good.json"
 	assert_success
-	assert_output "$PUBLIC_DIR/good.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
+	assert_line "$PUBLIC_DIR/good.json: ok: 5 ranges, 7 IPv4 + 6 IPv6 prefixes; range table 516 KiB"
 	cp "$DATA/dup-name.json" "$PUBLIC_DIR/bad.json"
 	chmod 644 "$PUBLIC_DIR/bad.json"
 	run as_nobody "$PUBLIC_DIR/texporter-load" --check -f "$PUBLIC_DIR/bad.json"
