@@ -17,10 +17,12 @@
  *       XDP, split range table), also against texporter's own figures
  *       ("fallback-vs" rows), and optionally the same build loaded with few
  *       counter slots (--slots-pins: --counter-slots, so that pairs share a
- *       slot and some go to the shared map), also against texporter's own
- *       figures ("slots-vs" rows). Prints one "row" line per figure
- *       (tab-separated: row, section, config, case, program ns, floor ns,
- *       overhead ns: the median of the per-round differences), then, for
+ *       slot and some go to the shared map; before the runs, a pair that
+ *       hashes to a hit pair's slot claims it where the config has one),
+ *       also against texporter's own figures ("slots-vs" rows). Prints
+ *       one "row" line per figure (tab-separated: row, section, config,
+ *       case, program ns, floor ns, overhead ns: the median of the
+ *       per-round differences), then, for
  *       each load of this build, a "counted" line (prefix, packets counted
  *       in the run = the runs it was given, pairs with counts in shared,
  *       their packets, ids per axis, slots per CPU, the families whose hit
