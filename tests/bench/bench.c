@@ -22,12 +22,12 @@
  *       also against texporter's own figures ("slots-vs" rows). Prints
  *       one "row" line per figure (tab-separated: row, section, config,
  *       case, program ns, floor ns, overhead ns: the median of the
- *       per-round differences), then, for
- *       each load of this build, a "counted" line (prefix, packets counted
- *       in the run = the runs it was given, pairs with counts in shared,
- *       their packets, ids per axis, slots per CPU, the families whose hit
- *       pair has counts in shared or "none") once its counters (slots +
- *       shared + carry, by pair) equal the runs exactly.
+ *       per-round differences), then, for each load of this build, a
+ *       "counted" line (prefix, packets counted in the run = the runs it
+ *       was given, pairs with counts in shared, their packets, ids per
+ *       axis, slots per CPU, the families whose hit pair has counts in
+ *       shared or "none") once its counters (slots + shared + carry, by
+ *       pair) equal the runs exactly.
  *   bench populate PIN_DIR CONFIG
  *       Runs the attached XDP program once per (family, src, dst) pair of
  *       range ids, so that each of those counters is non-zero.
@@ -628,17 +628,23 @@ static void hit_addresses(const struct testrun *t, int family, uint8_t *src, uin
 	draw_matched(t->cfg, family, &pick, dst);
 }
 
-/* The counter index of FAMILY's hit pair, by the pinned trie. */
-static __u32 hit_pair(const struct testrun *t, int family)
+/* The range id the pinned trie gives ADDR. */
+static __u32 range_id(const struct testrun *t, int family, const uint8_t *addr)
 {
 	struct trie_layout layout = { t->meta.v4_root_bits, t->meta.v6_second_bits };
-	uint8_t src[16], dst[16];
 	unsigned int nodes;
 
+	return trie_lookup(t->trie, layout, family, addr, &nodes);
+}
+
+/* The counter index of FAMILY's hit pair. */
+static __u32 hit_pair(const struct testrun *t, int family)
+{
+	uint8_t src[16], dst[16];
+
 	hit_addresses(t, family, src, dst);
-	return texporter_counter_index(t->meta.capacity, (__u32)family,
-				       trie_lookup(t->trie, layout, family, src, &nodes),
-				       trie_lookup(t->trie, layout, family, dst, &nodes));
+	return texporter_counter_index(t->meta.capacity, (__u32)family, range_id(t, family, src),
+				       range_id(t, family, dst));
 }
 
 static void hit_frames(const struct testrun *t, struct hit_frame *h)
@@ -1106,10 +1112,8 @@ struct classified {
 
 static struct classified *classified_addresses(const struct testrun *t, int family, size_t *n)
 {
-	struct trie_layout layout = { t->meta.v4_root_bits, t->meta.v6_second_bits };
 	struct classified *a = calloc(t->cfg->n_names + 1, sizeof(*a));
 	uint64_t pick = 0xc1a1;
-	unsigned int nodes;
 
 	if (!a)
 		die("out of memory");
@@ -1118,7 +1122,7 @@ static struct classified *classified_addresses(const struct testrun *t, int fami
 	for (size_t i = 0; i < t->cfg->n_names; i++) {
 		if (!address_of_name(t->cfg, family, i, a[*n].addr))
 			continue;
-		a[*n].id = trie_lookup(t->trie, layout, family, a[*n].addr, &nodes);
+		a[*n].id = range_id(t, family, a[*n].addr);
 		++*n;
 	}
 	return a;
@@ -1139,9 +1143,8 @@ static void claim_hit_slots(const struct testrun *t, struct counted *c, int prog
 	int fd = pinned_map(c->pins, TEXPORTER_PIN_COUNTERS, false, &info);
 
 	close(fd);
-	slots = info.max_entries;
-	for (bits = 0; (1u << bits) < slots; bits++)
-		;
+	slots = info.max_entries; /* a power of two */
+	bits = (__u32)__builtin_ctz(slots);
 	for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
 		a[f] = classified_addresses(t, f, &n[f]);
 	for (int h = 0; h < TEXPORTER_FAMILY_COUNT; h++) {
