@@ -6,7 +6,7 @@
  *   bench testrun --pins DIR --config FILE --label NAME --floor-obj FILE
  *                 --floor-if IFACE [--lpm-obj FILE --lpm-if IFACE]
  *                 [--rounds N] [--calls N] [--hit-rounds N] [--repeat N]
- *                 [--compare-pins DIR] [--fallback-pins DIR]
+ *                 [--compare-pins DIR] [--fallback-pins DIR] [--slots-pins DIR]
  *       Per-packet cost of texporter's XDP and TC programs (found through
  *       the link pins in DIR) by BPF_PROG_TEST_RUN, beside a floor program
  *       that only returns and, optionally, a reference program doing two
@@ -15,9 +15,19 @@
  *       measured in the same rounds), and optionally the same build loaded
  *       with the data plane of older kernels (--fallback-pins: single-buffer
  *       XDP, split range table), also against texporter's own figures
- *       ("fallback-vs" rows). Prints one "row" line per figure (tab-separated:
- *       row, section, config, case, program ns, floor ns, overhead ns: the
- *       median of the per-round differences).
+ *       ("fallback-vs" rows), and optionally the same build loaded with few
+ *       counter slots (--slots-pins: --counter-slots, so that pairs share a
+ *       slot and some go to the shared map; before the runs, a pair that
+ *       hashes to a hit pair's slot claims it where the config has one),
+ *       also against texporter's own figures ("slots-vs" rows). Prints
+ *       one "row" line per figure (tab-separated: row, section, config,
+ *       case, program ns, floor ns, overhead ns: the median of the
+ *       per-round differences), then, for each load of this build, a
+ *       "counted" line (prefix, packets counted in the run = the runs it
+ *       was given, pairs with counts in shared, their packets, ids per
+ *       axis, slots per CPU, the families whose hit pair has counts in
+ *       shared or "none") once its counters (slots + shared + carry, by
+ *       pair) equal the runs exactly.
  *   bench populate PIN_DIR CONFIG
  *       Runs the attached XDP program once per (family, src, dst) pair of
  *       range ids, so that each of those counters is non-zero.
@@ -500,10 +510,24 @@ static const struct {
 	{ "ipv4 pppoe", TEXPORTER_IPV4, LINK_PPPOE }, { "ipv6 pppoe", TEXPORTER_IPV6, LINK_PPPOE },
 };
 
+/* A load of this build under test: what its maps held before the runs and
+ * the runs the bench gave its programs since, to check every run counted. */
+struct counted {
+	const char *prefix; /* as its subjects' */
+	const char *pins;
+	__u64 not_counted;  /* errors-map total before the runs */
+	__u64 packets;      /* packets its counters held before the runs */
+	__u64 runs;         /* test runs of its programs since */
+};
+
+#define MAX_SUBJECTS 6 /* texporter, floor, lpm-ref, compare, fallback, slots */
+
 struct subject {
 	const char *prefix; /* of its rows' section: "" for texporter */
 	int fd;
 	bool xdp;
+	bool versus;        /* also reported against texporter, as "PREFIX-vs" rows */
+	struct counted *counted; /* NULL: not this build (floor, lpm-ref, compare) */
 	double hit[CASES][MAX_ROUNDS];  /* ns per run, per case and round */
 	double miss[CASES][MAX_ROUNDS]; /* the same, for the miss frames */
 	double cold[CASES][MAX_ROUNDS];
@@ -518,7 +542,7 @@ struct testrun {
 	__u32 repeat;   /* kernel repeats per hit sample */
 	uint8_t *frames; /* calls * FRAME_MAX */
 	size_t *lengths;
-	double *times;   /* calls * (subjects + 1) */
+	double *times;   /* calls * (MAX_SUBJECTS + 1) */
 	uint64_t rng;
 	const uint32_t *trie; /* the pinned ranges map, mapped read-only */
 	struct texporter_meta meta; /* for the trie's strides */
@@ -595,15 +619,41 @@ static void miss_frames(const struct testrun *t, struct hit_frame *h)
 	}
 }
 
+/* The addresses of FAMILY's hit frames: the same in every case and run. */
+static void hit_addresses(const struct testrun *t, int family, uint8_t *src, uint8_t *dst)
+{
+	uint64_t pick = 0x417 + (uint64_t)family;
+
+	draw_matched(t->cfg, family, &pick, src);
+	draw_matched(t->cfg, family, &pick, dst);
+}
+
+/* The range id the pinned trie gives ADDR. */
+static __u32 range_id(const struct testrun *t, int family, const uint8_t *addr)
+{
+	struct trie_layout layout = { t->meta.v4_root_bits, t->meta.v6_second_bits };
+	unsigned int nodes;
+
+	return trie_lookup(t->trie, layout, family, addr, &nodes);
+}
+
+/* The counter index of FAMILY's hit pair. */
+static __u32 hit_pair(const struct testrun *t, int family)
+{
+	uint8_t src[16], dst[16];
+
+	hit_addresses(t, family, src, dst);
+	return texporter_counter_index(t->meta.capacity, (__u32)family, range_id(t, family, src),
+				       range_id(t, family, dst));
+}
+
 static void hit_frames(const struct testrun *t, struct hit_frame *h)
 {
 	for (int c = 0; c < CASES; c++) {
 		int family = cases[c].family;
-		uint64_t pick = 0x417 + (uint64_t)family;
 		uint8_t src[16], dst[16];
 
-		draw_matched(t->cfg, family, &pick, src);
-		draw_matched(t->cfg, family, &pick, dst);
+		hit_addresses(t, family, src, dst);
 		h[c].nodes[0] = trie_nodes(t, family, src);
 		h[c].nodes[1] = trie_nodes(t, family, dst);
 		if (getenv("BENCH_DEBUG")) {
@@ -628,6 +678,8 @@ static void hit_round(const struct testrun *t, struct subject *s, int ns,
 		__u32 d;
 
 		test_run(x->fd, x->xdp, h->frame, h->len, t->repeat, &d);
+		if (x->counted)
+			x->counted->runs += t->repeat;
 		if (miss)
 			x->miss[c][r] = d;
 		else
@@ -677,6 +729,8 @@ static void cold_round(struct testrun *t, struct subject *s, int ns, int c, int 
 
 			test_run_fast(s[which].fd, t->frames + i * FRAME_MAX, t->lengths[i]);
 			t->times[which * calls + i] = now_ns() - start;
+			if (s[which].counted)
+				s[which].counted->runs++;
 		}
 	}
 	for (int k = 0; k < ns; k++)
@@ -685,8 +739,9 @@ static void cold_round(struct testrun *t, struct subject *s, int ns, int c, int 
 }
 
 /* Subjects: [0] texporter, [1] the floor, then references ("lpm-ref",
- * "compare", "fallback"), each reported against the floor; "fallback" also
- * against texporter, as "fallback-vs" with texporter in the floor column. */
+ * "compare", "fallback", "slots"), each reported against the floor; those
+ * marked versus also against texporter, as "PREFIX-vs" rows with texporter
+ * in the floor column. */
 /* The samples of WHAT ("hit", "miss" or "cold") of case C of X, and
  * their number. */
 static const double *samples(const struct testrun *t, const struct subject *x, const char *what,
@@ -713,9 +768,9 @@ static void print_rows(const struct testrun *t, const char *hook, const char *wh
 			 hook, what);
 		floor = samples(t, &s[1], what, c, &n);
 		print_row(t, section, kase, samples(t, &s[k], what, c, &n), floor, n);
-		if (strcmp(s[k].prefix, "fallback"))
+		if (!s[k].versus)
 			continue;
-		snprintf(section, sizeof(section), "fallback-vs %s %s", hook, what);
+		snprintf(section, sizeof(section), "%s-vs %s %s", s[k].prefix, hook, what);
 		print_row(t, section, kase, samples(t, &s[k], what, c, &n),
 			  samples(t, &s[0], what, c, &n), n);
 	}
@@ -772,18 +827,6 @@ static __u64 not_counted(const char *pins)
 	return sum;
 }
 
-/* Dies when the data plane under PINS refused or ignored a frame since it
- * had BEFORE such frames: a test frame the parser does not count would be
- * measured on a shorter path than the case says. */
-static void check_all_counted(const char *pins, __u64 before)
-{
-	__u64 now = not_counted(pins);
-
-	if (now != before)
-		die("%s: %llu test frames not counted as traffic (see the errors map): a bench frame is wrong",
-		    pins, (unsigned long long)(now - before));
-}
-
 static void read_meta(const char *pins, struct texporter_meta *meta)
 {
 	char path[PATH_MAX];
@@ -795,6 +838,167 @@ static void read_meta(const char *pins, struct texporter_meta *meta)
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, meta))
 		die("%s: %s", path, strerror(errno));
 	close(fd);
+}
+
+/* --- what a load counted (layout 2: slots + shared + carry) ---------------- */
+
+/* Pinned map NAME of the load under PINS and its info; -1 when it is absent
+ * and OPTIONAL. */
+static int pinned_map(const char *pins, const char *name, bool optional, struct bpf_map_info *info)
+{
+	char path[PATH_MAX];
+	__u32 len = sizeof(*info);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pins, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0 && optional && errno == ENOENT)
+		return -1;
+	memset(info, 0, sizeof(*info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, info, &len))
+		die("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Adds each CPU's slots of the counters map FD to BY_PAIR under the pair
+ * that holds the slot (key - 1). */
+static void add_slots(const char *pins, int fd, const struct bpf_map_info *info, __u64 *by_pair,
+		      __u32 pairs)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct texporter_slot *v = calloc((size_t)ncpu, sizeof(*v));
+
+	if (!v || info->value_size != sizeof(*v))
+		die("%s/%s: not a layout-2 counters map (value %u bytes, want %zu)", pins,
+		    TEXPORTER_PIN_COUNTERS, info->value_size, sizeof(*v));
+	for (__u32 k = 0; k < info->max_entries; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			die("%s/%s: lookup: %s", pins, TEXPORTER_PIN_COUNTERS, strerror(errno));
+		for (int c = 0; c < ncpu; c++) {
+			if (!v[c].key)
+				continue;
+			if (v[c].key > pairs)
+				die("%s/%s: slot %u of CPU %d holds key %u, past %u pairs", pins,
+				    TEXPORTER_PIN_COUNTERS, k, c, v[c].key, pairs);
+			by_pair[v[c].key - 1] += v[c].packets;
+		}
+	}
+	free(v);
+}
+
+/* Adds the array map NAME (shared or carry: one struct texporter_counter
+ * per counter index) to BY_PAIR; returns its pairs with packets and adds
+ * their packets to *PACKETS. An absent carry adds nothing. */
+static __u32 add_pairs(const char *pins, const char *name, __u64 *by_pair, __u32 pairs,
+		       __u64 *packets)
+{
+	struct bpf_map_info info;
+	struct texporter_counter v;
+	int fd = pinned_map(pins, name, !strcmp(name, TEXPORTER_PIN_CARRY), &info);
+	__u32 nonzero = 0;
+
+	if (fd < 0)
+		return 0;
+	if (info.max_entries != pairs || info.value_size != sizeof(v))
+		die("%s/%s: %u entries of %u bytes, want %u of %zu (ids per axis as meta says)", pins,
+		    name, info.max_entries, info.value_size, pairs, sizeof(v));
+	for (__u32 k = 0; k < pairs; k++) {
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			die("%s/%s: lookup: %s", pins, name, strerror(errno));
+		by_pair[k] += v.packets;
+		nonzero += v.packets != 0;
+		*packets += v.packets;
+	}
+	close(fd);
+	return nonzero;
+}
+
+struct counts {
+	__u64 packets;        /* all pairs, slots + shared + carry */
+	__u32 shared_pairs;   /* pairs with packets in shared */
+	__u64 shared_packets;
+	__u32 capacity;       /* ids per axis */
+	__u32 slots;          /* per CPU */
+};
+
+/* What the load under PINS has counted, summed by pair as the reader
+ * sums it: every CPU's slots by the key they hold, shared, carry. */
+static void counts_read(const char *pins, struct counts *out)
+{
+	struct texporter_meta meta;
+	struct bpf_map_info info;
+	__u64 *by_pair, carried = 0;
+	__u32 pairs;
+	int fd;
+
+	read_meta(pins, &meta);
+	memset(out, 0, sizeof(*out));
+	out->capacity = meta.capacity;
+	pairs = texporter_counter_slots(meta.capacity);
+	by_pair = calloc(pairs, sizeof(*by_pair));
+	if (!by_pair)
+		die("out of memory");
+	fd = pinned_map(pins, TEXPORTER_PIN_COUNTERS, false, &info);
+	out->slots = info.max_entries;
+	add_slots(pins, fd, &info, by_pair, pairs);
+	close(fd);
+	out->shared_pairs =
+		add_pairs(pins, TEXPORTER_PIN_SHARED, by_pair, pairs, &out->shared_packets);
+	add_pairs(pins, TEXPORTER_PIN_CARRY, by_pair, pairs, &carried);
+	for (__u32 k = 0; k < pairs; k++)
+		out->packets += by_pair[k];
+	free(by_pair);
+}
+
+/* Packets of the pair with counter index INDEX in the shared map under PINS. */
+static __u64 shared_packets_of(const char *pins, __u32 index)
+{
+	struct bpf_map_info info;
+	struct texporter_counter v;
+	int fd = pinned_map(pins, TEXPORTER_PIN_SHARED, false, &info);
+
+	if (bpf_map_lookup_elem(fd, &index, &v))
+		die("%s/%s: lookup %u: %s", pins, TEXPORTER_PIN_SHARED, index, strerror(errno));
+	close(fd);
+	return v.packets;
+}
+
+/* Notes what the load in C holds before the runs. */
+static void counted_start(struct counted *c)
+{
+	struct counts n;
+
+	counts_read(c->pins, &n);
+	c->not_counted = not_counted(c->pins);
+	c->packets = n.packets;
+	c->runs = 0;
+}
+
+/* Dies unless the load in C counted every run it was given exactly once
+ * and refused or ignored none (a test frame the parser does not count
+ * would be measured on a shorter path than the case says); then prints
+ * its "counted" line. */
+static void check_all_counted(const struct testrun *t, const struct counted *c)
+{
+	__u64 now = not_counted(c->pins);
+	struct counts n;
+	char hit_shared[32] = "";
+
+	if (now != c->not_counted)
+		die("%s: %llu test frames not counted as traffic (see the errors map): a bench frame is wrong",
+		    c->pins, (unsigned long long)(now - c->not_counted));
+	counts_read(c->pins, &n);
+	if (n.packets - c->packets != c->runs)
+		die("%s: counters (slots + shared + carry) grew by %llu packets for %llu test runs: a count was lost or doubled",
+		    c->pins, (unsigned long long)(n.packets - c->packets),
+		    (unsigned long long)c->runs);
+	for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		if (shared_packets_of(c->pins, hit_pair(t, f)))
+			strcat(hit_shared, f == TEXPORTER_IPV4 ? " ipv4" : " ipv6");
+	printf("counted\t%s\t%llu\t%u\t%llu\t%u\t%u\t%s\n", *c->prefix ? c->prefix : "texporter",
+	       (unsigned long long)c->runs, n.shared_pairs, (unsigned long long)n.shared_packets,
+	       n.capacity, n.slots, *hit_shared ? hit_shared + 1 : "none");
+	fflush(stdout);
 }
 
 /* The trie as the data plane sees it: the pinned ranges map, mmapped. */
@@ -884,6 +1088,99 @@ static void pin_to_cpu(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* The first address of NAME's first prefix of FAMILY; false when it has none. */
+static bool address_of_name(const struct config *cfg, int family, size_t name, uint8_t *out)
+{
+	const struct prefixes *ps = &cfg->fam[family];
+
+	for (size_t i = 0; i < ps->n; i++) {
+		if (ps->p[i].name == name) {
+			memcpy(out, ps->p[i].addr, 16);
+			out[family == TEXPORTER_IPV4 ? 3 : 15] |= 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An address of FAMILY that the pinned trie classifies as each range id
+ * the config has (the unmatched one included), with the id: *N of them. */
+struct classified {
+	uint8_t addr[16];
+	__u32 id;
+};
+
+static struct classified *classified_addresses(const struct testrun *t, int family, size_t *n)
+{
+	struct classified *a = calloc(t->cfg->n_names + 1, sizeof(*a));
+	uint64_t pick = 0xc1a1;
+
+	if (!a)
+		die("out of memory");
+	draw_unmatched(t, family, &pick, a[0].addr);
+	*n = 1;
+	for (size_t i = 0; i < t->cfg->n_names; i++) {
+		if (!address_of_name(t->cfg, family, i, a[*n].addr))
+			continue;
+		a[*n].id = range_id(t, family, a[*n].addr);
+		++*n;
+	}
+	return a;
+}
+
+/* With fewer slots than pairs (--slots-pins), a hit pair holds its slot
+ * unless another pair claimed it first. To measure the costlier path, the
+ * shared map's atomic add, one frame of a pair whose slot is the hit
+ * pair's goes to PROG (texporter's XDP program of the load in C) before
+ * the runs, on this CPU, where every run is made. A config with few ids
+ * may have no such pair: the "counted" line says where the hit pairs went. */
+static void claim_hit_slots(const struct testrun *t, struct counted *c, int prog)
+{
+	struct bpf_map_info info;
+	struct classified *a[TEXPORTER_FAMILY_COUNT];
+	size_t n[TEXPORTER_FAMILY_COUNT];
+	__u32 cap = t->meta.capacity, slots, bits;
+	int fd = pinned_map(c->pins, TEXPORTER_PIN_COUNTERS, false, &info);
+
+	close(fd);
+	slots = info.max_entries; /* a power of two */
+	bits = (__u32)__builtin_ctz(slots);
+	for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		a[f] = classified_addresses(t, f, &n[f]);
+	for (int h = 0; h < TEXPORTER_FAMILY_COUNT; h++) {
+		__u32 hit = hit_pair(t, h), slot = texporter_slot_of(hit, cap, slots, bits);
+		bool claimed = false;
+
+		for (int f = 0; f < TEXPORTER_FAMILY_COUNT && !claimed; f++)
+			for (size_t i = 0; i < n[f] * n[f] && !claimed; i++) {
+				const struct classified *src = &a[f][i / n[f]], *dst = &a[f][i % n[f]];
+				__u32 q = texporter_counter_index(cap, (__u32)f, src->id, dst->id);
+				uint8_t frame[FRAME_MAX];
+
+				if (q == hit || texporter_slot_of(q, cap, slots, bits) != slot)
+					continue;
+				test_run(prog, true, frame,
+					 frame_build(frame, f, LINK_PLAIN, src->addr, dst->addr), 1, NULL);
+				c->runs++;
+				claimed = true;
+			}
+	}
+	for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		free(a[f]);
+}
+
+/* Adds the XDP and TC programs of the texporter load under PINS as
+ * subjects PREFIX (VERSUS: also against texporter; COUNTED: checked). */
+static void add_load(struct subject *xdp, int *nx, struct subject *tc, int *nt, const char *prefix,
+		     const char *pins, bool versus, struct counted *counted)
+{
+	xdp[(*nx)++] = (struct subject){ .prefix = prefix, .xdp = true, .versus = versus,
+					 .counted = counted,
+					 .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_INGRESS) };
+	tc[(*nt)++] = (struct subject){ .prefix = prefix, .versus = versus, .counted = counted,
+					.fd = prog_of_link(pins, TEXPORTER_PIN_LINK_EGRESS) };
+}
+
 static int cmd_testrun(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -900,10 +1197,13 @@ static int cmd_testrun(int argc, char **argv)
 		{ "hit-rounds", required_argument, NULL, 'H' },
 		{ "compare-pins", required_argument, NULL, 'C' },
 		{ "fallback-pins", required_argument, NULL, 'B' },
+		{ "slots-pins", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pins = NULL, *config = NULL, *floor_obj = NULL, *floor_if = NULL;
 	const char *lpm_obj = NULL, *lpm_if = NULL, *compare = NULL, *fallback = NULL;
+	const char *slots = NULL;
+	struct counted loads[3]; /* texporter, fallback, slots */
 	struct testrun t = { .label = "config", .rounds = 21, .hit_rounds = 101, .calls = 40000,
 			     .repeat = 20000, .rng = 0x7e57 };
 	struct bpf_object *floor, *lpm = NULL;
@@ -925,6 +1225,7 @@ static int cmd_testrun(int argc, char **argv)
 		case 'H': t.hit_rounds = atoi(optarg); break;
 		case 'C': compare = optarg; break;
 		case 'B': fallback = optarg; break;
+		case 'S': slots = optarg; break;
 		default: return 2;
 		}
 	}
@@ -940,8 +1241,8 @@ static int cmd_testrun(int argc, char **argv)
 	read_meta(pins, &t.meta);
 	t.frames = malloc((size_t)t.calls * FRAME_MAX);
 	t.lengths = malloc((size_t)t.calls * sizeof(*t.lengths));
-	/* One column per subject (at most 5), one for robust_mean's scratch. */
-	t.times = malloc((size_t)t.calls * 6 * sizeof(*t.times));
+	/* One column per subject, one for robust_mean's scratch. */
+	t.times = malloc((size_t)t.calls * (MAX_SUBJECTS + 1) * sizeof(*t.times));
 	if (!t.frames || !t.lengths || !t.times)
 		die("out of memory");
 
@@ -958,38 +1259,41 @@ static int cmd_testrun(int argc, char **argv)
 	pin_to_cpu();
 
 	{
-		struct subject xdp[5] = {
-			{ .prefix = "", .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_INGRESS), .xdp = true },
+		struct subject xdp[MAX_SUBJECTS] = {
+			{ .prefix = "", .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_INGRESS), .xdp = true,
+			  .counted = &loads[0] },
 			{ .prefix = "floor", .fd = object_prog(floor, "floor_xdp"), .xdp = true },
 		};
-		struct subject tc[4] = {
-			{ .prefix = "", .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_EGRESS) },
+		struct subject tc[MAX_SUBJECTS] = {
+			{ .prefix = "", .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_EGRESS),
+			  .counted = &loads[0] },
 			{ .prefix = "floor", .fd = object_prog(floor, "floor_tc") },
 		};
-		int nx = 2, nt = 2;
+		int nx = 2, nt = 2, nl = 1;
 
+		loads[0] = (struct counted){ .prefix = "", .pins = pins };
 		if (lpm)
 			xdp[nx++] = (struct subject){ .prefix = "lpm-ref", .xdp = true,
 						      .fd = object_prog(lpm, "lpm_xdp") };
-		if (compare) {
-			xdp[nx++] = (struct subject){ .prefix = "compare", .xdp = true,
-						      .fd = prog_of_link(compare, TEXPORTER_PIN_LINK_INGRESS) };
-			tc[nt++] = (struct subject){ .prefix = "compare",
-						     .fd = prog_of_link(compare, TEXPORTER_PIN_LINK_EGRESS) };
-		}
+		/* Another build's maps may be laid out otherwise: not checked. */
+		if (compare)
+			add_load(xdp, &nx, tc, &nt, "compare", compare, false, NULL);
 		if (fallback) {
-			xdp[nx++] = (struct subject){ .prefix = "fallback", .xdp = true,
-						      .fd = prog_of_link(fallback, TEXPORTER_PIN_LINK_INGRESS) };
-			tc[nt++] = (struct subject){ .prefix = "fallback",
-						     .fd = prog_of_link(fallback, TEXPORTER_PIN_LINK_EGRESS) };
+			loads[nl] = (struct counted){ .prefix = "fallback", .pins = fallback };
+			add_load(xdp, &nx, tc, &nt, "fallback", fallback, true, &loads[nl++]);
 		}
-		__u64 before = not_counted(pins), before_fallback = fallback ? not_counted(fallback) : 0;
-
+		if (slots) {
+			loads[nl] = (struct counted){ .prefix = "slots", .pins = slots };
+			add_load(xdp, &nx, tc, &nt, "slots", slots, true, &loads[nl++]);
+		}
+		for (int i = 0; i < nl; i++)
+			counted_start(&loads[i]);
+		if (slots)
+			claim_hit_slots(&t, &loads[nl - 1], xdp[nx - 1].fd);
 		testrun_hook(&t, "xdp", xdp, nx);
 		testrun_hook(&t, "tc", tc, nt);
-		check_all_counted(pins, before);
-		if (fallback)
-			check_all_counted(fallback, before_fallback);
+		for (int i = 0; i < nl; i++)
+			check_all_counted(&t, &loads[i]);
 	}
 	for (int i = 0; i < 2; i++)
 		if (links[i] >= 0)
@@ -1000,21 +1304,6 @@ static int cmd_testrun(int argc, char **argv)
 }
 
 /* --- populate ----------------------------------------------------------------- */
-
-/* The first address of NAME's first prefix of FAMILY; false when it has none. */
-static bool address_of_name(const struct config *cfg, int family, size_t name, uint8_t *out)
-{
-	const struct prefixes *ps = &cfg->fam[family];
-
-	for (size_t i = 0; i < ps->n; i++) {
-		if (ps->p[i].name == name) {
-			memcpy(out, ps->p[i].addr, 16);
-			out[family == TEXPORTER_IPV4 ? 3 : 15] |= 1;
-			return true;
-		}
-	}
-	return false;
-}
 
 static int cmd_populate(int argc, char **argv)
 {
