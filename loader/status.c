@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pindir.h"
 #include "state.h"
+#include "unmatched.h"
 
 static const char *format_time(__u64 t, char *buf, size_t len)
 {
@@ -97,6 +98,7 @@ static void print_maps(const struct state *s)
 	       m->ranges, m->capacity, s->names[0].name, m->prefixes[TEXPORTER_IPV4],
 	       m->prefixes[TEXPORTER_IPV6]);
 	print_counters(s);
+	unmatched_status(s->dir);
 	printf("  trie: %u entries (%u KiB) in a map of %u KiB, first strides ipv4 %u, ipv6 16+%u\n",
 	       m->trie_used, m->trie_used / 256, m->trie_entries / 256, m->v4_root_bits,
 	       m->v6_second_bits);

@@ -169,3 +169,61 @@ int unmatched_configure(struct texporter_bpf *skel, const struct unmatched_optio
 		skel->rodata->unmatched_v6_mask[w] = word_mask(o->len[TEXPORTER_IPV6], 32 * w);
 	return bpf_map__reuse_fd(skel->maps.unmatched, p->fd);
 }
+
+/* Tracked prefixes of the map FD (every key but the untracked ones). */
+static __u32 tracked_prefixes(int fd)
+{
+	struct texporter_unmatched_key k, next;
+	__u32 n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		n += !next.untracked;
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
+/* Packets of every untracked key of FD: what found the map full. */
+static __u64 untracked_packets(int fd)
+{
+	int ncpus = percpu_ncpus();
+	__u64 *values = calloc((size_t)ncpus * 2, sizeof(*values));
+	__u64 total = 0;
+
+	for (__u8 f = 0; values && f < TEXPORTER_FAMILY_COUNT; f++)
+		for (__u8 side = 0; side < TEXPORTER_SIDE_COUNT; side++) {
+			struct texporter_unmatched_key k = { .family = f, .side = side,
+							     .untracked = 1 };
+			__u64 sum[2] = { 0, 0 };
+
+			if (bpf_map_lookup_elem(fd, &k, values) == 0)
+				percpu_sum(values, ncpus, 2, sum);
+			total += sum[1];
+		}
+	free(values);
+	return total;
+}
+
+void unmatched_status(const char *dir)
+{
+	int fd = pin_open(dir, TEXPORTER_PIN_UNMATCHED, true);
+	struct bpf_map_info info;
+	__u32 len = sizeof(info), entries, tracked, v4 = 0, v6 = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		printf("  unmatched: %s\n", errno == ENOENT ? "discovery off" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	entries = info.max_entries - TEXPORTER_UNMATCHED_RESERVED;
+	tracked = tracked_prefixes(fd);
+	sscanf(info.name, TEXPORTER_UNMATCHED_NAME_FMT, &v4, &v6);
+	printf("  unmatched: %u of %u prefixes tracked (/%u, /%u); untracked %llu packets%s\n",
+	       tracked, entries, v4, v6, (unsigned long long)untracked_packets(fd),
+	       tracked >= entries ? " (full: new prefixes count as untracked)" : "");
+	close(fd);
+}

@@ -54,4 +54,9 @@ void unmatched_plan_free(struct unmatched_plan *p);
 int unmatched_configure(struct texporter_bpf *skel, const struct unmatched_options *o,
 			const struct unmatched_plan *p);
 
+/* --status: prints one line on the unmatched map pinned in DIR (how many
+ * prefixes it tracks of how many, at which lengths, and what found it
+ * full), or that discovery is off. */
+void unmatched_status(const char *dir);
+
 #endif /* TEXPORTER_UNMATCHED_H */
