@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -436,6 +437,31 @@ static bool change_left(const char *dir)
 	return found;
 }
 
+/* A link that a run killed in journal_complete had pinned under its
+ * temporary name (pindir_replace) but not yet renamed: it holds the hook
+ * and runs a staged program of the change being rolled forward, so the
+ * rename it was about to make is made here, before the state is read.
+ * Only where the link's own pin is absent: there is never both (a
+ * direction is taken down before it is attached anew). */
+static int adopt_new_links(const char *dir)
+{
+	for (int d = 0; d < 2; d++) {
+		char from[PATH_MAX], to[PATH_MAX], tmp[64];
+		struct stat st;
+
+		snprintf(tmp, sizeof(tmp), "new_%s", link_pins[d]);
+		if (pindir_path(from, dir, tmp) || pindir_path(to, dir, link_pins[d]))
+			return -1;
+		if (lstat(from, &st) || lstat(to, &st) == 0)
+			continue;
+		if (rename(from, to)) {
+			log_error("cannot rename %s to %s: %s", from, to, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int journal_recover(const char *dir, const char *ifname)
 {
 	struct state s;
@@ -455,6 +481,8 @@ int journal_recover(const char *dir, const char *ifname)
 		close(meta);
 	if (!change_left(dir))
 		return 0;
+	if (adopt_new_links(dir))
+		return -1;
 	if (state_open(&s, dir) || !s.loaded) {
 		state_close(&s);
 		return -1; /* state_open said what is wrong */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # texporter-load killed at any instant: a first load, a same-size reload, a
-# reload that grows the counter map, one that replaces the unmatched map
-# and a --detach are killed (strace's
+# reload that grows the counter map, one that replaces the unmatched map,
+# the conversion of an older loader's pins and a --detach are killed (strace's
 # fault injection) at every bpf(2), rename, chown, chmod, unlink and mkdir
 # call in turn; then the loader runs once more and the state must be whole:
 # counts equal the packets sent, no series under a name the config does not
@@ -234,6 +234,39 @@ unmatched_recheck() {
 
 @test "a reload that changes the unmatched prefix length killed at any call: the next load completes it and no count is lost" {
 	sweep unmatched_prepare unmatched_recheck
+}
+
+# --- converting an older texporter-load's pins ------------------------------
+
+# Layout-1 pins for A, as the texporter-load before counter slots left
+# them (made by the fixture, without attachments), with 5 packets each
+# way already counted.
+convert_prepare() {
+	loader --detach >/dev/null || fail "--detach failed"
+	"$BUILD/tests/texporter-fixture" "$PIN_ROOT" <<-EOF || fail "texporter-fixture failed"
+		iface $IF_A capacity=16 layout=1
+		meta ifname=$IF_A ranges=4 prefixes4=3
+		name 0 other
+		name 1 lan
+		name 2 peer
+		name 3 old
+		count 4 1 2 300 3 0
+		count 4 1 2 200 2 last
+		count 4 2 1 500 5 0
+	EOF
+	SENT=5
+	RUN_ARGS=(-f "$A")
+}
+
+convert_recheck() {
+	run loader -f "$A"
+	((status == 0)) || fail "$1: the next load failed: $output; pins: $(ls "$DIR")"
+	send 2
+	check_whole "$1" "$A"
+}
+
+@test "converting an older texporter-load's pins killed at any call: the next load completes it with every count" {
+	sweep convert_prepare convert_recheck
 }
 
 # --- a detach ---------------------------------------------------------------
