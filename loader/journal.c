@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -438,27 +437,15 @@ static bool change_left(const char *dir)
 }
 
 /* A link that a run killed in journal_complete had pinned under its
- * temporary name (pindir_replace) but not yet renamed: it holds the hook
- * and runs a staged program of the change being rolled forward, so the
- * rename it was about to make is made here, before the state is read.
- * Only where the link's own pin is absent: there is never both (a
- * direction is taken down before it is attached anew). */
+ * temporary name but not yet renamed: it holds the hook and runs a staged
+ * program of the change being rolled forward, so the rename it was about
+ * to make is made here, before the state is read. (Its own pin is never
+ * there too: a direction is taken down before it is attached anew.) */
 static int adopt_new_links(const char *dir)
 {
-	for (int d = 0; d < 2; d++) {
-		char from[PATH_MAX], to[PATH_MAX], tmp[64];
-		struct stat st;
-
-		snprintf(tmp, sizeof(tmp), "new_%s", link_pins[d]);
-		if (pindir_path(from, dir, tmp) || pindir_path(to, dir, link_pins[d]))
+	for (int d = 0; d < 2; d++)
+		if (pindir_finish_replace(dir, link_pins[d]))
 			return -1;
-		if (lstat(from, &st) || lstat(to, &st) == 0)
-			continue;
-		if (rename(from, to)) {
-			log_error("cannot rename %s to %s: %s", from, to, strerror(errno));
-			return -1;
-		}
-	}
 	return 0;
 }
 

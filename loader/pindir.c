@@ -206,14 +206,20 @@ int pindir_own_dir(const char *dir, gid_t gid)
 	return 0;
 }
 
+/* bpffs reserves dots in names: pindir_replace's temporary pin of NAME
+ * is new_NAME. */
+static void tmp_name_of(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "new_%s", name);
+}
+
 int pindir_replace(int fd, const char *dir, const char *name, gid_t gid)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	char tmp_name[TEXPORTER_NAME_LEN];
 	int dirfd, err = -1;
 
-	/* bpffs reserves dots in names: the temporary pin is new_NAME. */
-	snprintf(tmp_name, sizeof(tmp_name), "new_%s", name);
+	tmp_name_of(tmp_name, sizeof(tmp_name), name);
 	if (pindir_path(path, dir, name) || pindir_path(tmp, dir, tmp_name))
 		return -1;
 	unlink(tmp);
@@ -234,6 +240,23 @@ int pindir_replace(int fd, const char *dir, const char *name, gid_t gid)
 	if (err)
 		unlink(tmp);
 	return err;
+}
+
+int pindir_finish_replace(const char *dir, const char *name)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], tmp_name[TEXPORTER_NAME_LEN];
+	struct stat st;
+
+	tmp_name_of(tmp_name, sizeof(tmp_name), name);
+	if (pindir_path(path, dir, name) || pindir_path(tmp, dir, tmp_name))
+		return -1;
+	if (lstat(tmp, &st) || lstat(path, &st) == 0)
+		return 0;
+	if (rename(tmp, path)) {
+		log_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int pindir_set_owner(const char *dir, gid_t gid)

@@ -24,6 +24,10 @@ int pindir_path(char *out, const char *dir, const char *name);
 /* Pins FD as DIR/NAME, replacing whatever was there in one rename, with
  * its owner and mode (below) already set. */
 int pindir_replace(int fd, const char *dir, const char *name, gid_t gid);
+/* Completes a pindir_replace of DIR/NAME that was killed between pinning
+ * and renaming: the temporary pin, already owned and moded, takes NAME,
+ * unless NAME exists (then nothing changes). 0, or -1 after logging. */
+int pindir_finish_replace(const char *dir, const char *name);
 /* DIR owned by root and GID, mode 0750; the error names the fix. */
 int pindir_own_dir(const char *dir, gid_t gid);
 /* Directory 0750 and maps 0440 root:GID; programs, links and the journal
