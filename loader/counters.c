@@ -95,21 +95,47 @@ void counters_report(size_t ranges, __u32 requested)
 	       COUNTERS_ARRAY_HEADER, COUNTERS_ARRAY_HEADER);
 }
 
+/* The counters map FD whole: *SLOTS slots of every CPU, slot i of CPU c
+ * at i x CPUs + c. NULL with errno if it cannot be read; free it. */
+static struct texporter_slot *slots_read(int fd, __u32 *slots)
+{
+	size_t ncpus = (size_t)percpu_ncpus();
+	struct texporter_slot *v;
+
+	*slots = counters_slots_of(fd);
+	v = calloc((size_t)*slots * ncpus + 1, sizeof(*v));
+	if (v && (!*slots || mapio_read_all(fd, *slots, sizeof(*v) * ncpus, v))) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* A map of one struct texporter_counter per pair (shared, carry) whole.
+ * NULL with errno if it cannot be read; free it. */
+static struct texporter_counter *pairs_read(int fd, __u32 pairs)
+{
+	struct texporter_counter *v = calloc(pairs, sizeof(*v));
+
+	if (v && mapio_read_all(fd, pairs, sizeof(*v), v)) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 int counters_usage(const struct state *s, struct counters_usage *u)
 {
 	__u32 pairs = texporter_counter_slots(s->meta.capacity);
 	size_t ncpus = (size_t)percpu_ncpus();
 	struct texporter_slot *v;
-	struct texporter_counter *c;
-	int err = -1;
+	struct texporter_counter *c = NULL;
 
 	memset(u, 0, sizeof(*u));
-	u->slots = counters_slots_of(s->pins.counters);
-	v = calloc((size_t)u->slots * ncpus + 1, sizeof(*v));
-	c = calloc(pairs, sizeof(*c));
-	if (u->slots && v && c &&
-	    mapio_read_all(s->pins.counters, u->slots, sizeof(*v) * ncpus, v) == 0 &&
-	    mapio_read_all(s->pins.shared, pairs, sizeof(*c), c) == 0) {
+	v = slots_read(s->pins.counters, &u->slots);
+	if (v)
+		c = pairs_read(s->pins.shared, pairs);
+	if (c) {
 		for (size_t i = 0; i < u->slots; i++) {
 			bool held = false;
 
@@ -121,11 +147,10 @@ int counters_usage(const struct state *s, struct counters_usage *u)
 			u->shared_pairs += c[k].packets != 0;
 		u->memory = counters_memory(s->meta.capacity, u->slots, (unsigned)ncpus,
 					    s->pins.carry >= 0);
-		err = 0;
 	}
 	free(v);
 	free(c);
-	return err;
+	return c ? 0 : -1;
 }
 
 int wait_for_running_programs(void)
@@ -159,20 +184,17 @@ static void total_add(struct texporter_counter *t, __u64 bytes, __u64 packets)
 /* Layout 2: every CPU's slot adds to the pair its key names. */
 static int add_slots(int fd, __u32 pairs, struct texporter_counter *totals)
 {
-	__u32 slots = counters_slots_of(fd);
+	__u32 slots;
+	struct texporter_slot *v = slots_read(fd, &slots);
 	size_t n = (size_t)slots * (size_t)percpu_ncpus();
-	struct texporter_slot *v = calloc(n ? n : 1, sizeof(*v));
-	int err = -1;
 
-	if (slots && v &&
-	    mapio_read_all(fd, slots, sizeof(*v) * (size_t)percpu_ncpus(), v) == 0) {
-		for (size_t i = 0; i < n; i++)
-			if (v[i].key && v[i].key <= pairs)
-				total_add(&totals[v[i].key - 1], v[i].bytes, v[i].packets);
-		err = 0;
-	}
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].key && v[i].key <= pairs)
+			total_add(&totals[v[i].key - 1], v[i].bytes, v[i].packets);
 	free(v);
-	return err;
+	return 0;
 }
 
 /* Layout 1: a per-CPU counter per pair. */
@@ -199,16 +221,14 @@ static int add_dense(int fd, __u32 pairs, struct texporter_counter *totals)
 /* Shared or carry: one counter per pair. */
 static int add_array(int fd, __u32 pairs, struct texporter_counter *totals)
 {
-	struct texporter_counter *v = calloc(pairs, sizeof(*v));
-	int err = -1;
+	struct texporter_counter *v = pairs_read(fd, pairs);
 
-	if (v && mapio_read_all(fd, pairs, sizeof(*v), v) == 0) {
-		for (__u32 k = 0; k < pairs; k++)
-			total_add(&totals[k], v[k].bytes, v[k].packets);
-		err = 0;
-	}
+	if (!v)
+		return -1;
+	for (__u32 k = 0; k < pairs; k++)
+		total_add(&totals[k], v[k].bytes, v[k].packets);
 	free(v);
-	return err;
+	return 0;
 }
 
 /* Everything CUR's maps counted, per pair (indexed with its capacity). */
