@@ -1467,7 +1467,7 @@ static size_t cnt_frame(uint8_t *f, uint8_t src, uint8_t dst)
 
 static __u32 cnt_cache_slot(__u32 index)
 {
-	return ((index + 1) * 0x9e3779b1u) >> (32 - CNT_SLOT_BITS);
+	return texporter_slot_of(index, CNT_CAPACITY, 1u << CNT_SLOT_BITS, CNT_SLOT_BITS);
 }
 
 static void cnt_size(struct bpf_object *obj, const char *map, __u32 entries)

@@ -10,8 +10,9 @@
  *   cnt_shared    ARRAY[2 x C^2] shared by all CPUs, atomic adds (BPF_XADD)
  *   cnt_striped   ARRAY[K x 2 x C^2], K stripes, CPU n adding atomically
  *                 to stripe n mod K: at most ceil(CPUs / K) CPUs per line
- *   cnt_cache     PERCPU_ARRAY[S] of {key, bytes, packets}, direct-mapped by
- *                 a hash of the pair; a CPU claims a free slot for itself
+ *   cnt_cache     PERCPU_ARRAY[S] of struct texporter_slot, direct-mapped
+ *                 by texporter_slot_of (what texporter built from this:
+ *                 counter layout 2); a CPU claims a free slot for itself
  *                 (no other CPU writes it), a slot held by another pair sends
  *                 the packet to the shared array (atomic adds): exact
  *   cnt_indirect  ARRAY[2 x C^2] of u32 slot numbers (0 = none yet) shared,
@@ -35,13 +36,6 @@
 #define capacity 256u  /* ids per axis, C: all countries */
 #define slot_bits 11u  /* S = 2^slot_bits slots per CPU */
 #define stripe_bits 4u /* K = 2^stripe_bits stripes: 32 MiB at C = 256 */
-
-struct cache_slot {
-	__u32 key; /* 1 + counter index of the pair holding the slot; 0 = free */
-	__u32 pad;
-	__u64 bytes;
-	__u64 packets;
-};
 
 struct claim {
 	struct bpf_spin_lock lock;
@@ -72,7 +66,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, struct cache_slot);
+	__type(value, struct texporter_slot); /* texporter's own, layout 2 */
 	__uint(max_entries, 1);
 } cache SEC(".maps");
 
@@ -113,14 +107,19 @@ static __always_inline long pair_of(struct __sk_buff *skb, __u32 *bytes)
 	return texporter_counter_index(capacity, TEXPORTER_IPV4, src, dst);
 }
 
+/* One packet of BYTES, added atomically: other CPUs may add to C too. */
+static __always_inline void add_atomic(struct texporter_counter *c, __u32 bytes)
+{
+	__sync_fetch_and_add(&c->bytes, bytes);
+	__sync_fetch_and_add(&c->packets, 1);
+}
+
 static __always_inline void add_shared(__u32 index, __u32 bytes)
 {
 	struct texporter_counter *c = bpf_map_lookup_elem(&shared, &index);
 
-	if (!c)
-		return;
-	__sync_fetch_and_add(&c->bytes, bytes);
-	__sync_fetch_and_add(&c->packets, 1);
+	if (c)
+		add_atomic(c, bytes);
 }
 
 SEC("tc")
@@ -173,10 +172,8 @@ int cnt_striped(struct __sk_buff *skb)
 	stripe = bpf_get_smp_processor_id() & ((1u << stripe_bits) - 1);
 	index = stripe * (TEXPORTER_FAMILY_COUNT * capacity * capacity) + (__u32)pair;
 	c = bpf_map_lookup_elem(&striped, &index);
-	if (c) {
-		__sync_fetch_and_add(&c->bytes, bytes);
-		__sync_fetch_and_add(&c->packets, 1);
-	}
+	if (c)
+		add_atomic(c, bytes);
 	return TC_ACT_UNSPEC;
 }
 
@@ -185,12 +182,12 @@ int cnt_cache(struct __sk_buff *skb)
 {
 	__u32 bytes, index, key;
 	long pair = pair_of(skb, &bytes);
-	struct cache_slot *s;
+	struct texporter_slot *s;
 
 	if (pair < 0)
 		return TC_ACT_SHOT;
 	key = (__u32)pair + 1;
-	index = (key * 0x9e3779b1u) >> (32 - slot_bits);
+	index = texporter_slot_of((__u32)pair, capacity, 1u << slot_bits, slot_bits);
 	s = bpf_map_lookup_elem(&cache, &index);
 	if (!s)
 		return TC_ACT_UNSPEC;
