@@ -11,8 +11,10 @@
  * pair whose slot on this CPU another pair holds (possible only when the
  * loader gave fewer slots than pairs, bpf/texporter.h "Counters") adds
  * atomically to the shared map instead. Only an unmatched side, with
- * discovery on, takes a per-CPU hash lookup (and once per new prefix an
- * insert from the map's preallocated elements) off that path.
+ * discovery on, leaves that path: a per-CPU array lookup into the
+ * unmatched cache, and a per-CPU hash lookup (once per new prefix an
+ * insert from the map's preallocated elements) only for a prefix that
+ * holds no cache slot on this CPU.
  *
  * Kernel variants (the loader probes and picks; counts are the same): the
  * XDP program comes as texporter_xdp (xdp.frags, Linux >= 5.18) and as
@@ -100,6 +102,15 @@ struct {
 	__type(value, struct texporter_counter);
 	__uint(max_entries, 1);
 } unmatched SEC(".maps");
+
+/* Each CPU's recent tracked prefixes (bpf/texporter.h, "The unmatched
+ * cache"); made and pinned by the loader with the unmatched map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct texporter_unmatched_slot);
+	__uint(max_entries, 1);
+} unmatched_cache SEC(".maps");
 
 struct vlan_hdr {
 	__be16 tci;
@@ -708,31 +719,71 @@ static __always_inline int unmatched_key_fill(const struct frame *f, __u32 side,
 	return 0;
 }
 
-/* Adds to SIDE's prefix, inserting it when new. A full map refuses the
- * insert (no eviction): the packet goes to the untracked key instead,
- * so nothing counted as unmatched is missing from the sum. */
+/* Whether two unmatched keys are equal (word by word: 20 bytes). */
+static __always_inline int unmatched_key_equal(const struct texporter_unmatched_key *a,
+					       const struct texporter_unmatched_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* K's element of the unmatched map, or NULL when the packet is already
+ * counted (*COUNTED: K was new and inserted with it) or the map is full
+ * (a full map refuses the insert, no eviction). */
 #ifndef E2BIG
 #define E2BIG 7
 #endif
+static __always_inline struct texporter_counter *
+unmatched_tracked(const struct texporter_unmatched_key *k, __u32 bytes, __u32 packets,
+		  int *counted)
+{
+	struct texporter_counter *v = bpf_map_lookup_elem(&unmatched, k);
+	struct texporter_counter fresh = { bytes, packets };
+	long err;
+
+	if (v || unmatched_full)
+		return v;
+	err = bpf_map_update_elem(&unmatched, k, &fresh, BPF_NOEXIST);
+	if (!err) {
+		*counted = 1;
+		return NULL;
+	}
+	if (err == -E2BIG) {
+		unmatched_full = 1;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&unmatched, k); /* inserted by another CPU */
+}
+
+/* Adds to SIDE's prefix: in its slot of this CPU's cache when it holds
+ * the slot, else in the unmatched map, inserting it when new, and then
+ * claims the slot if it is free. A prefix the full map cannot take goes
+ * to the untracked key, so nothing counted as unmatched is missing from
+ * the sum. */
 static __always_inline void count_unmatched_side(const struct frame *f, __u32 side, __u32 bytes,
 						 __u32 packets)
 {
 	struct texporter_unmatched_key k = { .family = (__u8)f->family, .side = (__u8)side };
-	struct texporter_counter *v, fresh = { bytes, packets };
+	struct texporter_unmatched_slot *s;
+	struct texporter_counter *v;
+	int counted = 0;
+	__u32 slot;
 
 	if (unmatched_key_fill(f, side, &k))
 		return;
-	v = bpf_map_lookup_elem(&unmatched, &k);
-	if (!v && !unmatched_full) {
-		long err = bpf_map_update_elem(&unmatched, &k, &fresh, BPF_NOEXIST);
-
-		if (!err)
-			return;
-		if (err == -E2BIG)
-			unmatched_full = 1;
-		else
-			v = bpf_map_lookup_elem(&unmatched, &k); /* inserted by another CPU */
+	slot = texporter_unmatched_slot_of(&k);
+	s = bpf_map_lookup_elem(&unmatched_cache, &slot);
+	if (s && unmatched_key_equal(&s->key, &k)) {
+		s->bytes += bytes;
+		s->packets += packets;
+		return;
 	}
+	v = unmatched_tracked(&k, bytes, packets, &counted);
+	if ((v || counted) && s && !s->key.len)
+		s->key = k; /* tracked: its next packets on this CPU count here */
+	if (counted)
+		return;
 	if (!v) {
 		struct texporter_unmatched_key u = { .family = (__u8)f->family,
 						     .side = (__u8)side, .untracked = 1 };

@@ -30,6 +30,10 @@
  *             found the map full. Optional: absent with
  *             --unmatched-entries 0 or from an older loader. Its map name
  *             records the prefix lengths (texporter_unmatched_map_name)
+ *   unmatched_cache  PERCPU_ARRAY[TEXPORTER_UNMATCHED_CACHE_SLOTS] struct
+ *             texporter_unmatched_slot: each CPU's recent tracked prefixes,
+ *             counted there instead of in unmatched (see "Unmatched
+ *             discovery" below); pinned, kept and replaced with unmatched
  *   link_ingress, link_egress  bpf_link pins (0600); absent for legacy tc
  *   journal, next_*  the loader's own, only while a reload is under way or
  *             after a loader was killed in one (loader/journal.h); readers
@@ -229,6 +233,37 @@ struct texporter_unmatched_key {
  * prefix lengths a pinned map was made for can be read back from it. */
 #define TEXPORTER_UNMATCHED_NAME_FMT "texp_unm_%u_%u"
 
+/* The unmatched cache. A tracked prefix's packets are counted in a slot
+ * of the CPU's own copy of unmatched_cache, slot texporter_unmatched_slot_of
+ * of its key, so most unmatched packets cost an array lookup instead of a
+ * hash lookup. A slot is claimed by the first prefix that reaches it free
+ * on that CPU, and only after the prefix is in the unmatched map: the
+ * cache holds tracked prefixes only, so --unmatched-entries still bounds
+ * them, and nothing is evicted. Its other prefixes keep counting in the
+ * unmatched map. A prefix's count is its unmatched value plus its slot on
+ * every CPU (the reader adds the slots of the prefixes it read from the
+ * unmatched map; a slot claimed since is read at the next scrape). Nobody
+ * but the programs writes a slot; the loader replaces the cache whenever
+ * it replaces the unmatched map. */
+#define TEXPORTER_UNMATCHED_CACHE_BITS 8
+#define TEXPORTER_UNMATCHED_CACHE_SLOTS (1u << TEXPORTER_UNMATCHED_CACHE_BITS)
+
+struct texporter_unmatched_slot {
+	struct texporter_unmatched_key key; /* len 0: free */
+	__u32 reserved;
+	__u64 bytes;
+	__u64 packets;
+};
+
+/* The cache slot of the unmatched key K. */
+static inline __u32 texporter_unmatched_slot_of(const struct texporter_unmatched_key *k)
+{
+	__u32 h = k->addr[0] ^ k->addr[1] ^ k->addr[2] ^ k->addr[3] ^
+		  ((__u32)k->family << 1 | k->side);
+
+	return (h * TEXPORTER_SLOT_HASH) >> (32 - TEXPORTER_UNMATCHED_CACHE_BITS);
+}
+
 struct texporter_name {
 	char name[TEXPORTER_NAME_LEN];
 };
@@ -292,6 +327,7 @@ struct texporter_meta {
 #define TEXPORTER_PIN_ERRORS "errors"
 #define TEXPORTER_PIN_RANGES "ranges"
 #define TEXPORTER_PIN_UNMATCHED "unmatched"
+#define TEXPORTER_PIN_UNMATCHED_CACHE "unmatched_cache"
 #define TEXPORTER_PIN_LINK_INGRESS "link_ingress"
 #define TEXPORTER_PIN_LINK_EGRESS "link_egress"
 #define TEXPORTER_DEFAULT_PIN_ROOT "/sys/fs/bpf/texporter"

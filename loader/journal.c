@@ -27,7 +27,7 @@ static bool pin_name_is_ours(const char *name)
 		TEXPORTER_PIN_META, TEXPORTER_PIN_NAMES, TEXPORTER_PIN_COUNTERS,
 		TEXPORTER_PIN_SHARED, TEXPORTER_PIN_CARRY, TEXPORTER_PIN_ERRORS, TEXPORTER_PIN_RANGES,
 		TEXPORTER_PIN_LINK_INGRESS, TEXPORTER_PIN_LINK_EGRESS, JOURNAL_PIN,
-		TEXPORTER_PIN_UNMATCHED,
+		TEXPORTER_PIN_UNMATCHED, TEXPORTER_PIN_UNMATCHED_CACHE,
 	};
 
 	if (strncmp(name, "new_", 4) == 0 || strncmp(name, "next_", 5) == 0)
@@ -101,6 +101,9 @@ static int stage(const struct state *s, const struct journal_stage *st, gid_t gi
 		return -1;
 	if (st->unmatched >= 0 &&
 	    pindir_replace(st->unmatched, s->dir, JOURNAL_NEXT_UNMATCHED, gid))
+		return -1;
+	if (st->unmatched_cache >= 0 &&
+	    pindir_replace(st->unmatched_cache, s->dir, JOURNAL_NEXT_UNMATCHED_CACHE, gid))
 		return -1;
 	if (st->counters < 0)
 		return 0;
@@ -183,16 +186,20 @@ int journal_add_names(struct state *s)
 }
 
 /* Discovery turned off: the switched programs no longer count into the
- * pinned map. Repeatable. */
+ * pinned map and cache. Repeatable. */
 static int remove_unmatched(const char *dir)
 {
+	static const char *const pins[] = { TEXPORTER_PIN_UNMATCHED,
+					    TEXPORTER_PIN_UNMATCHED_CACHE };
 	char path[PATH_MAX];
 
-	if (pindir_path(path, dir, TEXPORTER_PIN_UNMATCHED))
-		return -1;
-	if (unlink(path) && errno != ENOENT) {
-		log_error("cannot remove %s: %s", path, strerror(errno));
-		return -1;
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		if (pindir_path(path, dir, pins[i]))
+			return -1;
+		if (unlink(path) && errno != ENOENT) {
+			log_error("cannot remove %s: %s", path, strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -207,6 +214,7 @@ static int rename_staged(const char *dir, const struct journal_record *rec)
 		{ JOURNAL_NEXT_SHARED, TEXPORTER_PIN_SHARED },
 		{ JOURNAL_NEXT_RANGES, TEXPORTER_PIN_RANGES },
 		{ JOURNAL_NEXT_UNMATCHED, TEXPORTER_PIN_UNMATCHED },
+		{ JOURNAL_NEXT_UNMATCHED_CACHE, TEXPORTER_PIN_UNMATCHED_CACHE },
 	};
 
 	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {

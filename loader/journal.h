@@ -31,12 +31,14 @@
 #define JOURNAL_NEXT_SHARED "next_shared"     /* replaced (loader/counters.h) */
 #define JOURNAL_NEXT_CARRY "next_carry"       /* written in the carried phase */
 #define JOURNAL_NEXT_UNMATCHED "next_unmatched" /* only when a new one replaces it */
+#define JOURNAL_NEXT_UNMATCHED_CACHE "next_unmatched_cache" /* with it, or alone
+							     * beside a kept map */
 
 /* What the change does to the unmatched map (journal_record.unmatched). */
 enum journal_unmatched {
 	JOURNAL_UNMATCHED_KEEP = 0,    /* the pinned one (or none) stays */
 	JOURNAL_UNMATCHED_REPLACE = 1, /* next_unmatched takes its place */
-	JOURNAL_UNMATCHED_REMOVE = 2,  /* discovery is turned off: the pin goes */
+	JOURNAL_UNMATCHED_REMOVE = 2,  /* discovery is turned off: the pins go */
 };
 
 enum journal_phase {
@@ -75,6 +77,7 @@ struct journal_stage {
 	int counters; /* the new counter maps, or -1 when they stay */
 	int shared;
 	int unmatched; /* the new unmatched map, or -1 */
+	int unmatched_cache; /* the new unmatched cache, or -1 */
 };
 
 /* Pins what STAGE holds, writes REC (phase JOURNAL_SWITCH, seq the odd

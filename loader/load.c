@@ -128,11 +128,13 @@ static int job_prepare(struct job *j)
 }
 
 /* Unchanged only when what runs and what is pinned is what this job would
- * make: the same config and options, both directions attached to programs
- * that use the pinned maps, no change in progress, pins owned as asked. */
+ * make: the same config and options, the unmatched pins they ask for,
+ * both directions attached to programs that use the pinned maps, no
+ * change in progress, pins owned as asked. */
 static bool job_unchanged(const struct job *j)
 {
 	return j->cur.loaded && !j->replace && j->cur.meta.config_hash == j->hash &&
+	       unmatched_pinned(&j->o->discovery, j->cur.dir) &&
 	       !(j->cur.meta.seq & 1) &&
 	       state_attached(&j->cur, DIR_INGRESS, j->ifindex) &&
 	       state_attached(&j->cur, DIR_EGRESS, j->ifindex) &&
@@ -355,6 +357,7 @@ static int job_pin(struct job *j)
 		{ j->att[DIR_INGRESS].link_fd, TEXPORTER_PIN_LINK_INGRESS },
 		{ j->att[DIR_EGRESS].link_fd, TEXPORTER_PIN_LINK_EGRESS },
 		{ j->unmatched.fd, TEXPORTER_PIN_UNMATCHED },
+		{ j->unmatched.cache_fd, TEXPORTER_PIN_UNMATCHED_CACHE },
 	};
 
 	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
@@ -441,7 +444,9 @@ static int job_reload(struct job *j)
 	struct journal_stage st = { .names = j->names_fd, .ranges = j->table.fd,
 				    .counters = j->replace ? bpf_map__fd(j->skel->maps.counters) : -1,
 				    .shared = j->replace ? bpf_map__fd(j->skel->maps.shared) : -1,
-				    .unmatched = j->unmatched.fresh ? j->unmatched.fd : -1 };
+				    .unmatched = j->unmatched.fresh ? j->unmatched.fd : -1,
+				    .unmatched_cache = j->unmatched.cache_fresh ?
+							       j->unmatched.cache_fd : -1 };
 
 	rec.unmatched = j->unmatched.fresh ? JOURNAL_UNMATCHED_REPLACE :
 			j->unmatched.remove ? JOURNAL_UNMATCHED_REMOVE : JOURNAL_UNMATCHED_KEEP;
@@ -510,7 +515,7 @@ static int job_run(struct job *j)
 int load_run(const struct load_options *o)
 {
 	struct job j = { .o = o, .names_fd = -1, .meta_fd = -1, .old_prog = { -1, -1 },
-			 .table = { .fd = -1 }, .unmatched = { .fd = -1 } };
+			 .table = { .fd = -1 }, .unmatched = { .fd = -1, .cache_fd = -1 } };
 	int rc;
 
 	log_route_libbpf();

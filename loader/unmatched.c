@@ -3,8 +3,9 @@
  * Unmatched discovery on the loader's side (loader/unmatched.h). What
  * must stay true: a map the programs count into always holds the four
  * untracked keys before any program can run on it, so a full map never
- * loses a packet; and a kept map is one made for the same lengths and
- * entries, so its prefixes never mix two lengths.
+ * loses a packet; a kept map is one made for the same lengths and
+ * entries, so its prefixes never mix two lengths; and a cache is kept
+ * only with the map it was made with, so it holds that map's keys only.
  */
 #include "unmatched.h"
 
@@ -22,6 +23,7 @@
 #include "iface_pins.h"
 #include "log.h"
 #include "percpu.h"
+#include "pindir.h"
 #include "texporter.skel.h"
 
 static const unsigned max_len[TEXPORTER_FAMILY_COUNT] = { 32, 128 };
@@ -114,12 +116,51 @@ static int create(const struct unmatched_options *o)
 	return fd;
 }
 
+/* Whether the map FD is a cache of the shape this build counts into. */
+static bool cache_fits(int fd)
+{
+	struct bpf_map_info info;
+	__u32 info_len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0 &&
+	       info.type == BPF_MAP_TYPE_PERCPU_ARRAY && info.key_size == sizeof(__u32) &&
+	       info.value_size == sizeof(struct texporter_unmatched_slot) &&
+	       info.max_entries == TEXPORTER_UNMATCHED_CACHE_SLOTS;
+}
+
+static int create_cache(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "texp_unm_cache", sizeof(__u32),
+				sizeof(struct texporter_unmatched_slot),
+				TEXPORTER_UNMATCHED_CACHE_SLOTS, NULL);
+
+	if (fd < 0)
+		log_error("cannot create the unmatched cache: %s", strerror(errno));
+	return fd;
+}
+
+/* The pinned cache to keep beside a kept map, or a new one. */
+static void plan_cache(const char *dir, struct unmatched_plan *p)
+{
+	int pinned = pin_open(dir, TEXPORTER_PIN_UNMATCHED_CACHE, false);
+
+	if (pinned >= 0 && cache_fits(pinned)) {
+		p->cache_fd = pinned;
+		return;
+	}
+	if (pinned >= 0)
+		close(pinned);
+	p->cache_fd = create_cache();
+	p->cache_fresh = true;
+}
+
 int unmatched_plan(const struct unmatched_options *o, const char *dir, bool loaded,
 		   struct unmatched_plan *p)
 {
 	int pinned = loaded ? pin_open(dir, TEXPORTER_PIN_UNMATCHED, false) : -1;
 
-	*p = (struct unmatched_plan){ .fd = -1 };
+	*p = (struct unmatched_plan){ .fd = -1, .cache_fd = -1 };
 	if (pinned < 0 && loaded && errno != ENOENT) {
 		log_error("cannot open %s/%s: %s", dir, TEXPORTER_PIN_UNMATCHED, strerror(errno));
 		return -1;
@@ -128,24 +169,39 @@ int unmatched_plan(const struct unmatched_options *o, const char *dir, bool load
 		p->remove = pinned >= 0;
 	} else if (pinned >= 0 && made_for(pinned, o)) {
 		p->fd = pinned;
-		return 0;
+		plan_cache(dir, p);
+		return p->cache_fd < 0 ? -1 : 0;
 	} else {
 		p->fd = create(o);
 		p->fresh = true;
+		p->cache_fd = p->fd >= 0 ? create_cache() : -1;
+		p->cache_fresh = true;
 		if (pinned >= 0)
 			log_info("%s: unmatched prefix lengths or entries changed: their counts start anew",
 				 dir);
 	}
 	if (pinned >= 0)
 		close(pinned);
-	return o->entries && p->fd < 0 ? -1 : 0;
+	return o->entries && (p->fd < 0 || p->cache_fd < 0) ? -1 : 0;
 }
 
 void unmatched_plan_free(struct unmatched_plan *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
-	p->fd = -1;
+	if (p->cache_fd >= 0)
+		close(p->cache_fd);
+	p->fd = p->cache_fd = -1;
+}
+
+bool unmatched_pinned(const struct unmatched_options *o, const char *dir)
+{
+	char map[PATH_MAX], cache[PATH_MAX];
+	bool on = o->entries != 0;
+
+	return pindir_path(map, dir, TEXPORTER_PIN_UNMATCHED) == 0 &&
+	       pindir_path(cache, dir, TEXPORTER_PIN_UNMATCHED_CACHE) == 0 &&
+	       (access(map, F_OK) == 0) == on && (access(cache, F_OK) == 0) == on;
 }
 
 /* LEN's mask of a 32-bit word that starts at bit START, network order. */
@@ -167,7 +223,9 @@ int unmatched_configure(struct texporter_bpf *skel, const struct unmatched_optio
 	skel->rodata->unmatched_v4_mask = word_mask(o->len[TEXPORTER_IPV4], 0);
 	for (__u32 w = 0; w < 4; w++)
 		skel->rodata->unmatched_v6_mask[w] = word_mask(o->len[TEXPORTER_IPV6], 32 * w);
-	return bpf_map__reuse_fd(skel->maps.unmatched, p->fd);
+	if (bpf_map__reuse_fd(skel->maps.unmatched, p->fd))
+		return -1;
+	return bpf_map__reuse_fd(skel->maps.unmatched_cache, p->cache_fd);
 }
 
 /* Tracked prefixes of the map FD (every key but the untracked ones). */

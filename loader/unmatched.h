@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unmatched discovery on the loader's side: the options, the pinned
- * `unmatched` map (bpf/texporter.h) a load keeps, makes or drops, and
- * the BPF object's settings for it. A map is kept only when it was made
- * for the same prefix lengths and entries: a reload with other options
- * starts a new, empty one (staged and renamed into place by the journal
- * like every other map it replaces). With 0 entries nothing is pinned and
- * the programs are loaded without the code that counts unmatched
- * prefixes.
+ * `unmatched` map and its `unmatched_cache` (bpf/texporter.h) a load
+ * keeps, makes or drops, and the BPF object's settings for them. A map is
+ * kept only when it was made for the same prefix lengths and entries: a
+ * reload with other options starts a new, empty one and a new cache
+ * (staged and renamed into place by the journal like every other map it
+ * replaces). A kept map without a cache of the right shape (pins of an
+ * older loader) gets a new cache beside it. With 0 entries nothing is
+ * pinned and the programs are loaded without the code that counts
+ * unmatched prefixes.
  */
 #ifndef TEXPORTER_UNMATCHED_H
 #define TEXPORTER_UNMATCHED_H
@@ -32,9 +34,11 @@ struct unmatched_options {
 
 /* What a load does with the map. */
 struct unmatched_plan {
-	int fd;      /* the map the programs count into; -1 when off */
-	bool fresh;  /* fd is a new map this load pins (or stages) */
-	bool remove; /* a pinned map goes (discovery turned off) */
+	int fd;           /* the map the programs count into; -1 when off */
+	int cache_fd;     /* its cache; -1 when off */
+	bool fresh;       /* fd is a new map this load pins (or stages) */
+	bool cache_fresh; /* cache_fd is new (always when fd is) */
+	bool remove;      /* the pinned map and cache go (discovery turned off) */
 };
 
 /* --unmatched-prefix-len "V4,V6": 0, or EXIT_USAGE after the usage error. */
@@ -44,12 +48,16 @@ int unmatched_parse_entries(const char *arg, struct unmatched_options *o);
 
 /* Decides for the pin directory DIR (LOADED: it holds a committed load):
  * keep the pinned map if it was made for O, else make a new one with its
- * untracked keys in place. 0, or -1 after logging. */
+ * untracked keys in place; keep the pinned cache with a kept map, else
+ * make a new one. 0, or -1 after logging. */
 int unmatched_plan(const struct unmatched_options *o, const char *dir, bool loaded,
 		   struct unmatched_plan *p);
 void unmatched_plan_free(struct unmatched_plan *p);
+/* Whether DIR holds the pins O asks for: the map and its cache, or
+ * neither when discovery is off. */
+bool unmatched_pinned(const struct unmatched_options *o, const char *dir);
 
-/* Sets the object's constants and map for P, before it is loaded. 0, or
+/* Sets the object's constants and maps for P, before it is loaded. 0, or
  * -1 with errno. */
 int unmatched_configure(struct texporter_bpf *skel, const struct unmatched_options *o,
 			const struct unmatched_plan *p);

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The unmatched prefixes of an interface, read from its optional
- * `unmatched` pin (bpf/texporter.h): tracked prefixes, CPUs summed and
- * sorted by (family, side, bytes down), and the untracked total of each
- * (family, side). What must stay true: an interface without the pin (a
- * load with --unmatched-entries 0, an older loader) is read as having no
- * prefixes, never as an error; and the top K of a (family, side) are the
- * first K of its group, so every output that shows "the biggest" agrees.
+ * `unmatched` pin and its `unmatched_cache` (bpf/texporter.h): tracked
+ * prefixes, CPUs and cache slots summed and sorted by (family, side,
+ * bytes down), and the untracked total of each (family, side). What must
+ * stay true: an interface without the pin (a load with
+ * --unmatched-entries 0, an older loader) is read as having no prefixes,
+ * never as an error, and one without the cache (an older loader) as
+ * having empty slots; a slot adds only to a prefix read from the map
+ * (one claimed since waits for the next read, so a count never goes
+ * back); and the top K of a (family, side) are the first K of its group,
+ * so every output that shows "the biggest" agrees.
  */
 #include "reader.h"
 
@@ -38,8 +42,14 @@ static int prefix_cmp(const void *a, const void *b)
 	return memcmp(x->key.addr, y->key.addr, sizeof(x->key.addr));
 }
 
-/* Files one element: into the untracked totals or as a tracked prefix
- * (those that never counted a packet are left out). */
+static int key_cmp(const void *a, const void *b)
+{
+	const struct unmatched_prefix *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Files one element: into the untracked totals or as a tracked prefix. */
 static void take(struct unmatched_snapshot *u, const struct texporter_unmatched_key *k,
 		 const __u64 *values, int ncpus, bool *saturated)
 {
@@ -53,8 +63,6 @@ static void take(struct unmatched_snapshot *u, const struct texporter_unmatched_
 		u->untracked[k->family][k->side] = (struct texporter_counter){ sum[0], sum[1] };
 		return;
 	}
-	if (!sum[1])
-		return;
 	u->prefixes[u->count++] = (struct unmatched_prefix){ *k, sum[0], sum[1] };
 }
 
@@ -136,6 +144,96 @@ static int read_map(int fd, struct unmatched_snapshot *u, bool *saturated)
 	return err;
 }
 
+/* The cache's slots, every CPU's, into VALUES (SLOTS x NCPUS): one batch,
+ * or a lookup per slot on kernels that refuse batches. 0, or -1 with
+ * errno (EPROTO: not a cache of this layout). */
+static int cache_values(int fd, struct texporter_unmatched_slot *values, int ncpus)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpf_map_info info = { 0 };
+	__u32 info_len = sizeof(info), keys[TEXPORTER_UNMATCHED_CACHE_SLOTS], out;
+	__u32 n = TEXPORTER_UNMATCHED_CACHE_SLOTS;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -1;
+	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != sizeof(__u32) ||
+	    info.value_size != sizeof(*values) || info.max_entries != n) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (bpf_map_lookup_batch(fd, NULL, &out, keys, values, &n, &opts) == 0 ||
+	    (errno == ENOENT && n == TEXPORTER_UNMATCHED_CACHE_SLOTS))
+		return 0;
+	if (!batch_refused(errno))
+		return -1;
+	for (__u32 i = 0; i < TEXPORTER_UNMATCHED_CACHE_SLOTS; i++)
+		if (bpf_map_lookup_elem(fd, &i, values + (size_t)i * ncpus))
+			return -1;
+	return 0;
+}
+
+/* Adds each held slot of the cache FD to its prefix in U, which is
+ * sorted by key. */
+static int add_cache(int fd, struct unmatched_snapshot *u, bool *saturated)
+{
+	int ncpus = percpu_ncpus();
+	size_t all = (size_t)TEXPORTER_UNMATCHED_CACHE_SLOTS * ncpus;
+	struct texporter_unmatched_slot *values = calloc(all, sizeof(*values));
+
+	if (!values || cache_values(fd, values, ncpus)) {
+		free(values);
+		return -1;
+	}
+	for (size_t i = 0; i < all; i++) {
+		struct unmatched_prefix want = { .key = values[i].key }, *p;
+
+		if (!values[i].key.len || !values[i].packets)
+			continue;
+		p = bsearch(&want, u->prefixes, u->count, sizeof(*p), key_cmp);
+		if (!p)
+			continue; /* claimed after the map was read */
+		p->bytes = u64_add_sat(p->bytes, values[i].bytes, saturated);
+		p->packets = u64_add_sat(p->packets, values[i].packets, saturated);
+	}
+	free(values);
+	return 0;
+}
+
+/* U's prefixes, after the cache was added: those that never counted a
+ * packet are left out, the rest sorted for output. */
+static void finish(struct unmatched_snapshot *u)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < u->count; i++)
+		if (u->prefixes[i].packets)
+			u->prefixes[kept++] = u->prefixes[i];
+	u->count = kept;
+	qsort(u->prefixes, u->count, sizeof(*u->prefixes), prefix_cmp);
+}
+
+/* The cache pinned in DIR_PATH, added to U; none (an older loader) adds
+ * nothing. */
+static int read_cache(const char *dir_path, const char *dir, struct unmatched_snapshot *u,
+		      bool *saturated, char *err, size_t errlen)
+{
+	int fd = pin_open(dir_path, TEXPORTER_PIN_UNMATCHED_CACHE, true), rc;
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	qsort(u->prefixes, u->count, sizeof(*u->prefixes), key_cmp);
+	rc = fd < 0 ? -1 : add_cache(fd, u, saturated);
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		snprintf(err, errlen, "cannot read pin %s/%s: %s", dir,
+			 TEXPORTER_PIN_UNMATCHED_CACHE,
+			 errno == EPROTO ? "not the layout this texporter-read knows; "
+					   "reload with the same texporter-load version" :
+					   strerror(errno));
+	return rc;
+}
+
 int unmatched_read(const char *dir_path, const char *dir, struct unmatched_snapshot *u,
 		   bool *saturated, char *err, size_t errlen)
 {
@@ -160,8 +258,12 @@ int unmatched_read(const char *dir_path, const char *dir, struct unmatched_snaps
 		unmatched_free(u);
 		return -1;
 	}
+	if (read_cache(dir_path, dir, u, saturated, err, errlen)) {
+		unmatched_free(u);
+		return -1;
+	}
 	u->present = true;
-	qsort(u->prefixes, u->count, sizeof(*u->prefixes), prefix_cmp);
+	finish(u);
 	return 0;
 }
 

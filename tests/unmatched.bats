@@ -65,6 +65,20 @@ other_total() {
 		index($0, m) == 1 && index($0, f) && index($0, s) { n += $2 } END { print n + 0 }' <<<"$SCRAPE"
 }
 
+# send_in_on CPU SRC COUNT: COUNT frames of 100 bytes from SRC into IF_A,
+# sent on CPU (veth runs IF_A's ingress hook on the sending CPU).
+send_in_on() {
+	run taskset -c "$1" nsenter --net="/run/netns/$NS_B" -- "$PYTHON" "$TX_TOOLS/sendraw.py" \
+		--iface "$IF_B" --src "$2" --dst "$IP4_A" --count "$3" --l3-size 100
+	assert_success
+}
+
+# cache_counts PREFIX: "SLOT:CPU... CACHE_PACKETS MAP_PACKETS" of the IPv4
+# source /24 PREFIX (tests/tools/unmatched_cache.py).
+cache_counts() {
+	"$PYTHON" "$TX_TOOLS/unmatched_cache.py" counts "$PIN_ROOT/$IF_A" 4 src "$1" 24
+}
+
 untracked() {
 	tx_metric "texporter_unmatched_untracked_$1_total" "iface=\"$IF_A\",family=\"$2\",side=\"$3\"" "$SCRAPE"
 }
@@ -142,6 +156,63 @@ untracked() {
 	assert_equal "$tracked_packets" $((9 + 7 + 5 + 3 + 5000))
 }
 
+@test "a tracked prefix counts in its slot of the CPU's cache after its first packet; a read adds both" {
+	load_a
+	local slot
+	slot=$("$PYTHON" "$TX_TOOLS/unmatched_cache.py" slot 4 src 198.51.100.0)
+	send_in_on 0 198.51.100.7 10
+	run cache_counts 198.51.100.0
+	# The first packet inserts the prefix into the map; the other nine find
+	# it in the slot it then claimed on CPU 0.
+	assert_output "$slot:0 9 1"
+	send_in_on 1 198.51.100.8 5
+	run cache_counts 198.51.100.0
+	assert_output "$slot:0,$slot:1 13 2"
+	scrape
+	assert_equal "$(top_packets ipv4 src 198.51.100.0/24)" 15
+	assert_equal "$(top_bytes ipv4 src 198.51.100.0/24)" 1500
+}
+
+@test "a prefix whose cache slot another prefix holds counts in the map, exactly" {
+	load_a
+	local slot other
+	slot=$("$PYTHON" "$TX_TOOLS/unmatched_cache.py" slot 4 src 198.51.100.0)
+	other=$("$PYTHON" "$TX_TOOLS/unmatched_cache.py" collide src 198.51.100.0)
+	other=${other%.0}
+	send_in_on 0 198.51.100.7 4
+	send_in_on 0 "$other.7" 6
+	run cache_counts 198.51.100.0
+	assert_output "$slot:0 3 1"
+	run cache_counts "$other.0"
+	assert_output "- 0 6"
+	scrape
+	assert_equal "$(top_packets ipv4 src 198.51.100.0/24)" 4
+	assert_equal "$(top_packets ipv4 src "$other.0/24")" 6
+	assert_equal "$(other_total packets ipv4 src)" 10
+}
+
+@test "a reload over an unmatched map without its cache (an older texporter-load's pins) keeps the map's counts and adds a cache" {
+	load_a
+	send_in_on 0 198.51.100.7 7
+	run cache_counts 198.51.100.0
+	assert_output "$("$PYTHON" "$TX_TOOLS/unmatched_cache.py" slot 4 src 198.51.100.0):0 6 1"
+	# An older texporter-load pinned no cache (its programs had none); the
+	# six packets in this one's are gone with the pin.
+	rm "$PIN_ROOT/$IF_A/unmatched_cache"
+	scrape
+	assert_equal "$(top_packets ipv4 src 198.51.100.0/24)" 1
+	load_a
+	assert_output --partial reloaded
+	[[ -e $PIN_ROOT/$IF_A/unmatched_cache ]]
+	send_in_on 0 198.51.100.7 5
+	run cache_counts 198.51.100.0
+	assert_output --regexp " 4 2$"
+	scrape
+	assert_equal "$(top_packets ipv4 src 198.51.100.0/24)" 6
+	run tx_in "$NS_A" "$PYTHON" "$TX_TOOLS/pinstate.py" "$PIN_ROOT/$IF_A" "$IF_A" 0
+	assert_success
+}
+
 @test "--unmatched prints the table biggest first with each prefix's share of the unmatched traffic" {
 	load_a
 	send_in 198.51.100.7 "$IP4_A" --count 3 --l3-size 100
@@ -163,7 +234,7 @@ $IF_A	ipv4	src	192.0.2.0/24	100	1	25.00%"
 
 @test "--unmatched-entries 0: no map, no metric, no code in the programs" {
 	load_a --unmatched-entries 0
-	[[ ! -e $PIN_ROOT/$IF_A/unmatched ]]
+	[[ ! -e $PIN_ROOT/$IF_A/unmatched && ! -e $PIN_ROOT/$IF_A/unmatched_cache ]]
 	send_in 198.51.100.7 "$IP4_A" --count 1 --l3-size 100
 	scrape
 	refute_line --partial texporter_unmatched_
@@ -205,18 +276,19 @@ $IF_A	ipv4	src	192.0.2.0/24	100	1	25.00%"
 	scrape
 	assert_equal "$(top_bytes ipv4 src 198.51.96.0/20)" 100
 	load_a --unmatched-entries 0
-	[[ ! -e $PIN_ROOT/$IF_A/unmatched ]]
+	[[ ! -e $PIN_ROOT/$IF_A/unmatched && ! -e $PIN_ROOT/$IF_A/unmatched_cache ]]
 	scrape
 	refute_line --partial texporter_unmatched_
 	load_a
-	[[ -e $PIN_ROOT/$IF_A/unmatched ]]
+	[[ -e $PIN_ROOT/$IF_A/unmatched && -e $PIN_ROOT/$IF_A/unmatched_cache ]]
 }
 
-@test "the unmatched pin is readable by the readers' group only" {
+@test "the unmatched pins are readable by the readers' group only" {
 	groupadd -f txunm
 	load_a --group txunm
-	run stat -c '%U:%G %a' "$PIN_ROOT/$IF_A/unmatched"
-	assert_output "root:txunm 440"
+	run stat -c '%U:%G %a' "$PIN_ROOT/$IF_A/unmatched" "$PIN_ROOT/$IF_A/unmatched_cache"
+	assert_output "root:txunm 440
+root:txunm 440"
 	groupdel txunm || true
 }
 

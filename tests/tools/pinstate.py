@@ -9,8 +9,9 @@ directory holds the committed pins only (no journal, no staged or temporary
 pin); the directory is 0750 and the maps 0440 root:GID, links 0600
 root:root; each direction of IFACE runs exactly one program, the one its
 pinned link holds, and it uses the pinned counters, shared and ranges
-maps, and the unmatched map when one is pinned (XDP or TCX ingress, TCX
-egress: the loader's defaults on kernels >= 6.6); meta has counter layout
+maps, and the unmatched map and its cache when they are pinned (always
+both or neither; XDP or TCX ingress, TCX egress: the loader's defaults on
+kernels >= 6.6); meta has counter layout
 2 (counters a per-CPU array of a power of two of 24-byte slots, shared an
 array of 16-byte totals). Run it inside the interface's network
 namespace. Prints one line per problem and exits 1 if there is any.
@@ -28,9 +29,10 @@ BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 15, 16
 BPF_TCX_INGRESS, BPF_TCX_EGRESS = 46, 47
 SYS_BPF = {"x86_64": 321, "aarch64": 280}[os.uname().machine]
 LIBC = ctypes.CDLL(None, use_errno=True)
-MAPS = {"meta", "names", "counters", "shared", "errors", "ranges", "carry", "unmatched"}
+MAPS = {"meta", "names", "counters", "shared", "errors", "ranges", "carry", "unmatched",
+        "unmatched_cache"}
 REQUIRED = {"meta", "names", "counters", "shared", "errors", "ranges"}
-USED_BY_PROGRAMS = ("counters", "shared", "ranges", "unmatched")
+USED_BY_PROGRAMS = ("counters", "shared", "ranges", "unmatched", "unmatched_cache")
 LAYOUT = 2  # struct texporter_meta.layout_version of counter layout 2
 BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY = 2, 6
 LINKS = {"link_ingress", "link_egress"}
@@ -160,6 +162,8 @@ def main():
         problems.append("%s: left behind" % name)
     for name in sorted(REQUIRED - names):
         problems.append("%s: missing" % name)
+    if ("unmatched" in names) != ("unmatched_cache" in names):
+        problems.append("unmatched and unmatched_cache: one without the other")
     if not problems:
         _, layout, seq = meta_words(os.path.join(pin_dir, "meta"))
         if seq % 2:
