@@ -27,7 +27,11 @@
  *       was given, pairs with counts in shared, their packets, ids per
  *       axis, slots per CPU, the families whose hit pair has counts in
  *       shared or "none") once its counters (slots + shared + carry, by
- *       pair) equal the runs exactly.
+ *       pair) equal the runs exactly, and an "unmatched" line (prefix,
+ *       packets of unmatched prefixes in the cache, in the unmatched map).
+ *       The --slots-pins load also gets, before the runs, a frame whose
+ *       unmatched prefixes take the cache slots of the miss frame's, so its
+ *       miss rows measure a prefix without a cache slot.
  *   bench populate PIN_DIR CONFIG
  *       Runs the attached XDP program once per (family, src, dst) pair of
  *       range ids, so that each of those counters is non-zero.
@@ -604,15 +608,22 @@ static void draw_unmatched(const struct testrun *t, int family, uint64_t *rng, u
 	while (trie_lookup(t->trie, layout, family, out, &nodes) != TEXPORTER_UNMATCHED_ID);
 }
 
+/* The addresses of FAMILY's miss frames: the same in every case and run. */
+static void miss_addresses(const struct testrun *t, int family, uint8_t *src, uint8_t *dst)
+{
+	uint64_t pick = 0x5117 + (uint64_t)family;
+
+	draw_unmatched(t, family, &pick, src);
+	draw_unmatched(t, family, &pick, dst);
+}
+
 static void miss_frames(const struct testrun *t, struct hit_frame *h)
 {
 	for (int c = 0; c < CASES; c++) {
 		int family = cases[c].family;
-		uint64_t pick = 0x5117 + (uint64_t)family;
 		uint8_t src[16], dst[16];
 
-		draw_unmatched(t, family, &pick, src);
-		draw_unmatched(t, family, &pick, dst);
+		miss_addresses(t, family, src, dst);
 		h[c].nodes[0] = trie_nodes(t, family, src);
 		h[c].nodes[1] = trie_nodes(t, family, dst);
 		h[c].len = frame_build(h[c].frame, family, cases[c].link, src, dst);
@@ -974,6 +985,43 @@ static void counted_start(struct counted *c)
 	c->runs = 0;
 }
 
+/* Packets of the unmatched prefixes under PINS: in the cache and in the
+ * unmatched map (untracked keys aside). False when discovery is off. */
+static bool unmatched_packets(const char *pins, __u64 *cache, __u64 *map)
+{
+	struct bpf_map_info info;
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = pinned_map(pins, TEXPORTER_PIN_UNMATCHED_CACHE, true, &info);
+	struct texporter_unmatched_key key, next;
+	void *prev = NULL;
+
+	*cache = *map = 0;
+	if (fd < 0)
+		return false;
+	for (__u32 i = 0; i < info.max_entries; i++) {
+		struct texporter_unmatched_slot s[ncpu];
+
+		if (bpf_map_lookup_elem(fd, &i, s))
+			die("%s/%s: %s", pins, TEXPORTER_PIN_UNMATCHED_CACHE, strerror(errno));
+		for (int c = 0; c < ncpu; c++)
+			*cache += s[c].packets;
+	}
+	close(fd);
+	fd = pinned_map(pins, TEXPORTER_PIN_UNMATCHED, false, &info);
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct texporter_counter v[ncpu];
+
+		key = next;
+		prev = &key;
+		if (key.untracked || bpf_map_lookup_elem(fd, &key, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			*map += v[c].packets;
+	}
+	close(fd);
+	return true;
+}
+
 /* Dies unless the load in C counted every run it was given exactly once
  * and refused or ignored none (a test frame the parser does not count
  * would be measured on a shorter path than the case says); then prints
@@ -983,6 +1031,7 @@ static void check_all_counted(const struct testrun *t, const struct counted *c)
 	__u64 now = not_counted(c->pins);
 	struct counts n;
 	char hit_shared[32] = "";
+	__u64 cache, map;
 
 	if (now != c->not_counted)
 		die("%s: %llu test frames not counted as traffic (see the errors map): a bench frame is wrong",
@@ -998,6 +1047,9 @@ static void check_all_counted(const struct testrun *t, const struct counted *c)
 	printf("counted\t%s\t%llu\t%u\t%llu\t%u\t%u\t%s\n", *c->prefix ? c->prefix : "texporter",
 	       (unsigned long long)c->runs, n.shared_pairs, (unsigned long long)n.shared_packets,
 	       n.capacity, n.slots, *hit_shared ? hit_shared + 1 : "none");
+	if (unmatched_packets(c->pins, &cache, &map))
+		printf("unmatched\t%s\t%llu\t%llu\n", *c->prefix ? c->prefix : "texporter",
+		       (unsigned long long)cache, (unsigned long long)map);
 	fflush(stdout);
 }
 
@@ -1169,6 +1221,75 @@ static void claim_hit_slots(const struct testrun *t, struct counted *c, int prog
 		free(a[f]);
 }
 
+/* The prefix lengths of the unmatched map under PINS, by family: false
+ * when discovery is off there. */
+static bool unmatched_lengths(const char *pins, unsigned len[TEXPORTER_FAMILY_COUNT])
+{
+	struct bpf_map_info info;
+	int fd = pinned_map(pins, TEXPORTER_PIN_UNMATCHED, true, &info);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return sscanf(info.name, TEXPORTER_UNMATCHED_NAME_FMT, &len[0], &len[1]) == 2;
+}
+
+/* ADDR's unmatched key on SIDE, with LEN[family] bits kept, as the data
+ * plane makes it. */
+static struct texporter_unmatched_key unmatched_key(int family, int side, const uint8_t *addr,
+						   const unsigned len[TEXPORTER_FAMILY_COUNT])
+{
+	struct texporter_unmatched_key k = { .family = (__u8)family, .side = (__u8)side,
+					     .len = (__u8)len[family] };
+	uint8_t *a = (uint8_t *)k.addr;
+
+	for (unsigned b = 0; b < (family == TEXPORTER_IPV4 ? 4u : 16u); b++) {
+		unsigned bits = len[family] <= 8 * b ? 0 : len[family] - 8 * b;
+
+		a[b] = bits >= 8 ? addr[b] : (uint8_t)(addr[b] & (0xff00 >> bits));
+	}
+	return k;
+}
+
+/* An unmatched address other than ADDR whose prefix on SIDE has the cache
+ * slot of ADDR's. */
+static void unmatched_colliding(const struct testrun *t, int family, int side, const uint8_t *addr,
+				const unsigned len[TEXPORTER_FAMILY_COUNT], uint8_t *out)
+{
+	struct texporter_unmatched_key want = unmatched_key(family, side, addr, len), k;
+	uint64_t pick = 0xc011 + (uint64_t)side;
+
+	do {
+		draw_unmatched(t, family, &pick, out);
+		k = unmatched_key(family, side, out, len);
+	} while (!memcmp(&k, &want, sizeof(k)) ||
+		 texporter_unmatched_slot_of(&k) != texporter_unmatched_slot_of(&want));
+}
+
+/* On the --slots-pins load, the miss frames' unmatched prefixes find
+ * their cache slots held, so its miss rows measure the path of a prefix
+ * the cache cannot take (the unmatched map's hash lookup). Before the
+ * runs, one frame whose two prefixes have the slots of a miss frame's
+ * goes to PROG on this CPU, where every run is made (the cache is per
+ * CPU). */
+static void claim_miss_slots(const struct testrun *t, struct counted *c, int prog)
+{
+	unsigned len[TEXPORTER_FAMILY_COUNT];
+
+	if (!unmatched_lengths(c->pins, len))
+		return;
+	for (int f = 0; f < TEXPORTER_FAMILY_COUNT; f++) {
+		uint8_t src[16], dst[16], claim_src[16], claim_dst[16], frame[FRAME_MAX];
+
+		miss_addresses(t, f, src, dst);
+		unmatched_colliding(t, f, TEXPORTER_SIDE_SRC, src, len, claim_src);
+		unmatched_colliding(t, f, TEXPORTER_SIDE_DST, dst, len, claim_dst);
+		test_run(prog, true, frame, frame_build(frame, f, LINK_PLAIN, claim_src, claim_dst),
+			 1, NULL);
+		c->runs++;
+	}
+}
+
 /* Adds the XDP and TC programs of the texporter load under PINS as
  * subjects PREFIX (VERSUS: also against texporter; COUNTED: checked). */
 static void add_load(struct subject *xdp, int *nx, struct subject *tc, int *nt, const char *prefix,
@@ -1288,8 +1409,10 @@ static int cmd_testrun(int argc, char **argv)
 		}
 		for (int i = 0; i < nl; i++)
 			counted_start(&loads[i]);
-		if (slots)
+		if (slots) {
 			claim_hit_slots(&t, &loads[nl - 1], xdp[nx - 1].fd);
+			claim_miss_slots(&t, &loads[nl - 1], xdp[nx - 1].fd);
+		}
 		testrun_hook(&t, "xdp", xdp, nx);
 		testrun_hook(&t, "tc", tc, nt);
 		for (int i = 0; i < nl; i++)
