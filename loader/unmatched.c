@@ -264,8 +264,31 @@ static __u64 untracked_packets(int fd)
 	return total;
 }
 
+/* Slots of the cache pinned in DIR that a prefix holds, every CPU's;
+ * -1 when there is no cache to read. */
+static long cache_held(const char *dir)
+{
+	int fd = pin_open(dir, TEXPORTER_PIN_UNMATCHED_CACHE, true), ncpus = percpu_ncpus();
+	struct texporter_unmatched_slot *s = calloc((size_t)ncpus, sizeof(*s));
+	long held = fd >= 0 && s ? 0 : -1;
+
+	for (__u32 i = 0; held >= 0 && i < TEXPORTER_UNMATCHED_CACHE_SLOTS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, s)) {
+			held = -1;
+			break;
+		}
+		for (int c = 0; c < ncpus; c++)
+			held += s[c].key.len != 0;
+	}
+	free(s);
+	if (fd >= 0)
+		close(fd);
+	return held;
+}
+
 void unmatched_status(const char *dir)
 {
+	long held;
 	int fd = pin_open(dir, TEXPORTER_PIN_UNMATCHED, true);
 	struct bpf_map_info info;
 	__u32 len = sizeof(info), entries, tracked, v4 = 0, v6 = 0;
@@ -284,4 +307,10 @@ void unmatched_status(const char *dir)
 	       tracked, entries, v4, v6, (unsigned long long)untracked_packets(fd),
 	       tracked >= entries ? " (full: new prefixes count as untracked)" : "");
 	close(fd);
+	held = cache_held(dir);
+	if (held >= 0)
+		printf("  unmatched cache: %ld slots held, of %u per CPU\n", held,
+		       TEXPORTER_UNMATCHED_CACHE_SLOTS);
+	else
+		printf("  unmatched cache: %s (load again to make one)\n", strerror(errno));
 }

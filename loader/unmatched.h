@@ -64,7 +64,7 @@ int unmatched_configure(struct texporter_bpf *skel, const struct unmatched_optio
 
 /* --status: prints one line on the unmatched map pinned in DIR (how many
  * prefixes it tracks of how many, at which lengths, and what found it
- * full), or that discovery is off. */
+ * full) and one on its cache (slots held), or that discovery is off. */
 void unmatched_status(const char *dir);
 
 #endif /* TEXPORTER_UNMATCHED_H */

@@ -327,17 +327,21 @@ root:txunm 440"
 	assert_output --regexp "$IF_A +ipv4 +198\.51\.100\.0/24 +-> +\*"
 }
 
-@test "--status says how many prefixes the unmatched map tracks, of how many, and what found it full" {
+@test "--status says how many prefixes the unmatched map tracks, of how many, what found it full, and the cache slots held" {
 	load_a
 	run tx_load "$NS_A" --status -i "$IF_A"
 	assert_success
 	assert_line "  unmatched: 0 of 4096 prefixes tracked (/24, /48); untracked 0 packets"
+	assert_line "  unmatched cache: 0 slots held, of 256 per CPU"
 	load_a --unmatched-entries 2 --unmatched-prefix-len 16,64
 	send_in 198.51.100.7 "$IP4_A" --src-spread 3 --count 2
 	run tx_load "$NS_A" --status -i "$IF_A"
 	assert_success
 	# Sources in three /24s of one /16: one prefix. Then two more /16s.
 	assert_line "  unmatched: 1 of 2 prefixes tracked (/16, /64); untracked 0 packets"
+	# The one prefix holds its slot on each CPU that counted it after the
+	# first packet there.
+	assert_line --regexp "^  unmatched cache: [12] slots held, of 256 per CPU$"
 	send_in 198.52.0.7 "$IP4_A" --count 1
 	send_in 198.53.0.7 "$IP4_A" --count 3
 	run tx_load "$NS_A" --status -i "$IF_A"
