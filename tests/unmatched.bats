@@ -165,9 +165,16 @@ untracked() {
 	# The first packet inserts the prefix into the map; the other nine find
 	# it in the slot it then claimed on CPU 0.
 	assert_output "$slot:0 9 1"
-	send_in_on 1 198.51.100.8 5
-	run cache_counts 198.51.100.0
-	assert_output "$slot:0,$slot:1 13 2"
+	if (($(nproc) > 1)); then
+		# On another CPU, the first packet goes to the map again.
+		send_in_on 1 198.51.100.8 5
+		run cache_counts 198.51.100.0
+		assert_output "$slot:0,$slot:1 13 2"
+	else
+		send_in_on 0 198.51.100.8 5
+		run cache_counts 198.51.100.0
+		assert_output "$slot:0 14 1"
+	fi
 	scrape
 	assert_equal "$(top_packets ipv4 src 198.51.100.0/24)" 15
 	assert_equal "$(top_bytes ipv4 src 198.51.100.0/24)" 1500
