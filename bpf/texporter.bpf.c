@@ -756,11 +756,40 @@ unmatched_tracked(const struct texporter_unmatched_key *k, __u32 bytes, __u32 pa
 	return bpf_map_lookup_elem(&unmatched, k); /* inserted by another CPU */
 }
 
+/* Entry SLOT of this CPU's unmatched cache (NULL only if the lookup
+ * fails). */
+static __always_inline struct texporter_unmatched_slot *unmatched_slot(__u32 slot)
+{
+	return bpf_map_lookup_elem(&unmatched_cache, &slot);
+}
+
+/* Adds to the slot S if K holds it: 1 when it did. */
+static __always_inline int unmatched_slot_add(struct texporter_unmatched_slot *s,
+					      const struct texporter_unmatched_key *k,
+					      __u32 bytes, __u32 packets)
+{
+	if (!s || !unmatched_key_equal(&s->key, k))
+		return 0;
+	s->bytes += bytes;
+	s->packets += packets;
+	return 1;
+}
+
+/* K, which is in the unmatched map, takes the slot S if it is free: its
+ * next packets on this CPU count there. */
+static __always_inline void unmatched_slot_claim(struct texporter_unmatched_slot *s,
+						 const struct texporter_unmatched_key *k)
+{
+	if (s && texporter_unmatched_slot_free(s))
+		s->key = *k;
+}
+
 /* Adds to SIDE's prefix: in its slot of this CPU's cache when it holds
  * the slot, else in the unmatched map, inserting it when new, and then
  * claims the slot if it is free. A prefix the full map cannot take goes
- * to the untracked key, so nothing counted as unmatched is missing from
- * the sum. */
+ * to the untracked key of (family, side), in its cache entry (or in the
+ * map, should the entry not hold it), so nothing counted as unmatched is
+ * missing from the sum. */
 static __always_inline void count_unmatched_side(const struct frame *f, __u32 side, __u32 bytes,
 						 __u32 packets)
 {
@@ -768,26 +797,24 @@ static __always_inline void count_unmatched_side(const struct frame *f, __u32 si
 	struct texporter_unmatched_slot *s;
 	struct texporter_counter *v;
 	int counted = 0;
-	__u32 slot;
 
 	if (unmatched_key_fill(f, side, &k))
 		return;
-	slot = texporter_unmatched_slot_of(&k);
-	s = bpf_map_lookup_elem(&unmatched_cache, &slot);
-	if (s && unmatched_key_equal(&s->key, &k)) {
-		s->bytes += bytes;
-		s->packets += packets;
+	s = unmatched_slot(texporter_unmatched_slot_of(&k));
+	if (unmatched_slot_add(s, &k, bytes, packets))
 		return;
-	}
 	v = unmatched_tracked(&k, bytes, packets, &counted);
-	if ((v || counted) && s && !s->key.len)
-		s->key = k; /* tracked: its next packets on this CPU count here */
-	if (counted)
-		return;
-	if (!v) {
+	if (v || counted) {
+		unmatched_slot_claim(s, &k);
+		if (counted)
+			return;
+	} else {
 		struct texporter_unmatched_key u = { .family = (__u8)f->family,
 						     .side = (__u8)side, .untracked = 1 };
 
+		s = unmatched_slot(texporter_unmatched_untracked_slot(f->family, side));
+		if (unmatched_slot_add(s, &u, bytes, packets))
+			return;
 		v = bpf_map_lookup_elem(&unmatched, &u);
 		if (!v)
 			return; /* the loader inserts it before any program runs */

@@ -30,10 +30,11 @@
  *             found the map full. Optional: absent with
  *             --unmatched-entries 0 or from an older loader. Its map name
  *             records the prefix lengths (texporter_unmatched_map_name)
- *   unmatched_cache  PERCPU_ARRAY[TEXPORTER_UNMATCHED_CACHE_SLOTS] struct
- *             texporter_unmatched_slot: each CPU's recent tracked prefixes,
- *             counted there instead of in unmatched (see "Unmatched
- *             discovery" below); pinned, kept and replaced with unmatched
+ *   unmatched_cache  PERCPU_ARRAY[TEXPORTER_UNMATCHED_CACHE_ENTRIES] struct
+ *             texporter_unmatched_slot: each CPU's counts of tracked
+ *             prefixes that hold a slot on it, and of the untracked keys
+ *             (see "The unmatched cache" below); pinned, kept and replaced
+ *             with unmatched
  *   link_ingress, link_egress  bpf_link pins (0600); absent for legacy tc
  *   journal, next_*  the loader's own, only while a reload is under way or
  *             after a loader was killed in one (loader/journal.h); readers
@@ -237,25 +238,45 @@ struct texporter_unmatched_key {
  * of the CPU's own copy of unmatched_cache, slot texporter_unmatched_slot_of
  * of its key, so most unmatched packets cost an array lookup instead of a
  * hash lookup. A slot is claimed by the first prefix that reaches it free
- * on that CPU, and only after the prefix is in the unmatched map: the
+ * on that CPU, and only once the prefix is in the unmatched map: the
  * cache holds tracked prefixes only, so --unmatched-entries still bounds
- * them, and nothing is evicted. Its other prefixes keep counting in the
- * unmatched map. A prefix's count is its unmatched value plus its slot on
- * every CPU (the reader adds the slots of the prefixes it read from the
- * unmatched map; a slot claimed since is read at the next scrape). Nobody
- * but the programs writes a slot; the loader replaces the cache whenever
- * it replaces the unmatched map. */
+ * them, and nothing is evicted. Other prefixes keep counting in the
+ * unmatched map. After the slots, one more per (family, side) holds its
+ * untracked key (set by the loader when it makes the cache, on every CPU)
+ * and takes what the full map refused, so a full map costs no second
+ * hash lookup. A key's count is its unmatched value plus its slot on
+ * every CPU (the reader adds the slots of the keys it read from the
+ * unmatched map; a slot claimed since is read at the next scrape).
+ * Nobody but the programs writes a slot once the loader has made the
+ * cache; the loader replaces the cache whenever it replaces the
+ * unmatched map. */
 #define TEXPORTER_UNMATCHED_CACHE_BITS 8
 #define TEXPORTER_UNMATCHED_CACHE_SLOTS (1u << TEXPORTER_UNMATCHED_CACHE_BITS)
+#define TEXPORTER_UNMATCHED_CACHE_ENTRIES \
+	(TEXPORTER_UNMATCHED_CACHE_SLOTS + TEXPORTER_UNMATCHED_RESERVED)
 
 struct texporter_unmatched_slot {
-	struct texporter_unmatched_key key; /* len 0: free */
+	struct texporter_unmatched_key key; /* all zero: free */
 	__u32 reserved;
 	__u64 bytes;
 	__u64 packets;
 };
 
-/* The cache slot of the unmatched key K. */
+/* Whether slot S is free: a key the programs make has len >= 1 or
+ * untracked = 1, so its first word (family, side, len, untracked) is
+ * never zero. */
+static inline int texporter_unmatched_slot_free(const struct texporter_unmatched_slot *s)
+{
+	return *(const __u32 *)&s->key == 0;
+}
+
+/* The cache entry of the untracked key of (FAMILY, SIDE). */
+static inline __u32 texporter_unmatched_untracked_slot(__u32 family, __u32 side)
+{
+	return TEXPORTER_UNMATCHED_CACHE_SLOTS + (family & 1) * TEXPORTER_SIDE_COUNT + (side & 1);
+}
+
+/* The cache slot of the unmatched key K (not an untracked one). */
 static inline __u32 texporter_unmatched_slot_of(const struct texporter_unmatched_key *k)
 {
 	__u32 h = k->addr[0] ^ k->addr[1] ^ k->addr[2] ^ k->addr[3] ^

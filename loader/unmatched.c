@@ -126,17 +126,41 @@ static bool cache_fits(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0 &&
 	       info.type == BPF_MAP_TYPE_PERCPU_ARRAY && info.key_size == sizeof(__u32) &&
 	       info.value_size == sizeof(struct texporter_unmatched_slot) &&
-	       info.max_entries == TEXPORTER_UNMATCHED_CACHE_SLOTS;
+	       info.max_entries == TEXPORTER_UNMATCHED_CACHE_ENTRIES;
+}
+
+/* The untracked key of each (family, side) in its cache entry, on every
+ * CPU, with no count. */
+static int cache_set_untracked(int fd)
+{
+	int ncpus = percpu_ncpus(), err = 0;
+	struct texporter_unmatched_slot *s = calloc((size_t)ncpus, sizeof(*s));
+
+	for (__u8 f = 0; s && !err && f < TEXPORTER_FAMILY_COUNT; f++)
+		for (__u8 side = 0; !err && side < TEXPORTER_SIDE_COUNT; side++) {
+			__u32 i = texporter_unmatched_untracked_slot(f, side);
+
+			for (int c = 0; c < ncpus; c++)
+				s[c].key = (struct texporter_unmatched_key){ .family = f, .side = side,
+									     .untracked = 1 };
+			err = bpf_map_update_elem(fd, &i, s, BPF_ANY);
+		}
+	free(s);
+	return s ? err : -1;
 }
 
 static int create_cache(void)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "texp_unm_cache", sizeof(__u32),
 				sizeof(struct texporter_unmatched_slot),
-				TEXPORTER_UNMATCHED_CACHE_SLOTS, NULL);
+				TEXPORTER_UNMATCHED_CACHE_ENTRIES, NULL);
 
-	if (fd < 0)
+	if (fd < 0 || cache_set_untracked(fd)) {
 		log_error("cannot create the unmatched cache: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -264,31 +288,40 @@ static __u64 untracked_packets(int fd)
 	return total;
 }
 
-/* Slots of the cache pinned in DIR that a prefix holds, every CPU's;
- * -1 when there is no cache to read. */
-static long cache_held(const char *dir)
+/* What the cache pinned in DIR holds, every CPU's slots. */
+struct cache_use {
+	long held;               /* slots a key holds; -1: no cache to read */
+	int err;                 /* why, when held is -1 */
+	__u64 untracked_packets; /* in the slots of untracked keys */
+};
+
+static struct cache_use cache_use(const char *dir)
 {
 	int fd = pin_open(dir, TEXPORTER_PIN_UNMATCHED_CACHE, true), ncpus = percpu_ncpus();
 	struct texporter_unmatched_slot *s = calloc((size_t)ncpus, sizeof(*s));
-	long held = fd >= 0 && s ? 0 : -1;
+	struct cache_use use = { .held = fd >= 0 && s ? 0 : -1, .err = errno };
 
-	for (__u32 i = 0; held >= 0 && i < TEXPORTER_UNMATCHED_CACHE_SLOTS; i++) {
+	for (__u32 i = 0; use.held >= 0 && i < TEXPORTER_UNMATCHED_CACHE_ENTRIES; i++) {
 		if (bpf_map_lookup_elem(fd, &i, s)) {
-			held = -1;
+			use = (struct cache_use){ .held = -1, .err = errno };
 			break;
 		}
-		for (int c = 0; c < ncpus; c++)
-			held += s[c].key.len != 0;
+		for (int c = 0; c < ncpus; c++) {
+			if (s[c].key.untracked)
+				use.untracked_packets += s[c].packets;
+			else
+				use.held += !texporter_unmatched_slot_free(&s[c]);
+		}
 	}
 	free(s);
 	if (fd >= 0)
 		close(fd);
-	return held;
+	return use;
 }
 
 void unmatched_status(const char *dir)
 {
-	long held;
+	struct cache_use use;
 	int fd = pin_open(dir, TEXPORTER_PIN_UNMATCHED, true);
 	struct bpf_map_info info;
 	__u32 len = sizeof(info), entries, tracked, v4 = 0, v6 = 0;
@@ -302,15 +335,16 @@ void unmatched_status(const char *dir)
 	}
 	entries = info.max_entries - TEXPORTER_UNMATCHED_RESERVED;
 	tracked = tracked_prefixes(fd);
+	use = cache_use(dir);
 	sscanf(info.name, TEXPORTER_UNMATCHED_NAME_FMT, &v4, &v6);
 	printf("  unmatched: %u of %u prefixes tracked (/%u, /%u); untracked %llu packets%s\n",
-	       tracked, entries, v4, v6, (unsigned long long)untracked_packets(fd),
+	       tracked, entries, v4, v6,
+	       (unsigned long long)(untracked_packets(fd) + use.untracked_packets),
 	       tracked >= entries ? " (full: new prefixes count as untracked)" : "");
 	close(fd);
-	held = cache_held(dir);
-	if (held >= 0)
-		printf("  unmatched cache: %ld slots held, of %u per CPU\n", held,
+	if (use.held >= 0)
+		printf("  unmatched cache: %ld slots held, of %u per CPU\n", use.held,
 		       TEXPORTER_UNMATCHED_CACHE_SLOTS);
 	else
-		printf("  unmatched cache: %s (load again to make one)\n", strerror(errno));
+		printf("  unmatched cache: %s (load again to make one)\n", strerror(use.err));
 }

@@ -7,9 +7,9 @@
  * stay true: an interface without the pin (a load with
  * --unmatched-entries 0, an older loader) is read as having no prefixes,
  * never as an error, and one without the cache (an older loader) as
- * having empty slots; a slot adds only to a prefix read from the map
- * (one claimed since waits for the next read, so a count never goes
- * back); and the top K of a (family, side) are the first K of its group,
+ * having empty slots; a slot adds only to a key read from the map (one
+ * claimed since waits for the next read, so a count never goes back;
+ * the untracked keys are always there); and the top K of a (family, side) are the first K of its group,
  * so every output that shows "the biggest" agrees.
  */
 #include "reader.h"
@@ -144,15 +144,15 @@ static int read_map(int fd, struct unmatched_snapshot *u, bool *saturated)
 	return err;
 }
 
-/* The cache's slots, every CPU's, into VALUES (SLOTS x NCPUS): one batch,
+/* The cache's slots, every CPU's, into VALUES (ENTRIES x NCPUS): one batch,
  * or a lookup per slot on kernels that refuse batches. 0, or -1 with
  * errno (EPROTO: not a cache of this layout). */
 static int cache_values(int fd, struct texporter_unmatched_slot *values, int ncpus)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info = { 0 };
-	__u32 info_len = sizeof(info), keys[TEXPORTER_UNMATCHED_CACHE_SLOTS], out;
-	__u32 n = TEXPORTER_UNMATCHED_CACHE_SLOTS;
+	__u32 info_len = sizeof(info), keys[TEXPORTER_UNMATCHED_CACHE_ENTRIES], out;
+	__u32 n = TEXPORTER_UNMATCHED_CACHE_ENTRIES;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -1;
@@ -162,39 +162,54 @@ static int cache_values(int fd, struct texporter_unmatched_slot *values, int ncp
 		return -1;
 	}
 	if (bpf_map_lookup_batch(fd, NULL, &out, keys, values, &n, &opts) == 0 ||
-	    (errno == ENOENT && n == TEXPORTER_UNMATCHED_CACHE_SLOTS))
+	    (errno == ENOENT && n == TEXPORTER_UNMATCHED_CACHE_ENTRIES))
 		return 0;
 	if (!batch_refused(errno))
 		return -1;
-	for (__u32 i = 0; i < TEXPORTER_UNMATCHED_CACHE_SLOTS; i++)
+	for (__u32 i = 0; i < TEXPORTER_UNMATCHED_CACHE_ENTRIES; i++)
 		if (bpf_map_lookup_elem(fd, &i, values + (size_t)i * ncpus))
 			return -1;
 	return 0;
 }
 
-/* Adds each held slot of the cache FD to its prefix in U, which is
- * sorted by key. */
+/* Adds the slot V to its key in U (whose prefixes are sorted by key):
+ * an untracked key to its total, a prefix only if U has it. */
+static void add_slot(struct unmatched_snapshot *u, const struct texporter_unmatched_slot *v,
+		     bool *saturated)
+{
+	const struct texporter_unmatched_key *k = &v->key;
+	struct unmatched_prefix want = { .key = *k }, *p;
+	struct texporter_counter *t;
+
+	if (k->family >= TEXPORTER_FAMILY_COUNT || k->side >= TEXPORTER_SIDE_COUNT)
+		return;
+	if (k->untracked) {
+		t = &u->untracked[k->family][k->side];
+		t->bytes = u64_add_sat(t->bytes, v->bytes, saturated);
+		t->packets = u64_add_sat(t->packets, v->packets, saturated);
+		return;
+	}
+	p = bsearch(&want, u->prefixes, u->count, sizeof(*p), key_cmp);
+	if (!p)
+		return; /* claimed after the map was read */
+	p->bytes = u64_add_sat(p->bytes, v->bytes, saturated);
+	p->packets = u64_add_sat(p->packets, v->packets, saturated);
+}
+
+/* Adds each held slot of the cache FD to its key in U. */
 static int add_cache(int fd, struct unmatched_snapshot *u, bool *saturated)
 {
 	int ncpus = percpu_ncpus();
-	size_t all = (size_t)TEXPORTER_UNMATCHED_CACHE_SLOTS * ncpus;
+	size_t all = (size_t)TEXPORTER_UNMATCHED_CACHE_ENTRIES * ncpus;
 	struct texporter_unmatched_slot *values = calloc(all, sizeof(*values));
 
 	if (!values || cache_values(fd, values, ncpus)) {
 		free(values);
 		return -1;
 	}
-	for (size_t i = 0; i < all; i++) {
-		struct unmatched_prefix want = { .key = values[i].key }, *p;
-
-		if (!values[i].key.len || !values[i].packets)
-			continue;
-		p = bsearch(&want, u->prefixes, u->count, sizeof(*p), key_cmp);
-		if (!p)
-			continue; /* claimed after the map was read */
-		p->bytes = u64_add_sat(p->bytes, values[i].bytes, saturated);
-		p->packets = u64_add_sat(p->packets, values[i].packets, saturated);
-	}
+	for (size_t i = 0; i < all; i++)
+		if (!texporter_unmatched_slot_free(&values[i]) && values[i].packets)
+			add_slot(u, &values[i], saturated);
 	free(values);
 	return 0;
 }

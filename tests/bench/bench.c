@@ -1004,7 +1004,7 @@ static bool unmatched_packets(const char *pins, __u64 *cache, __u64 *map)
 		if (bpf_map_lookup_elem(fd, &i, s))
 			die("%s/%s: %s", pins, TEXPORTER_PIN_UNMATCHED_CACHE, strerror(errno));
 		for (int c = 0; c < ncpu; c++)
-			*cache += s[c].packets;
+			*cache += s[c].key.untracked ? 0 : s[c].packets;
 	}
 	close(fd);
 	fd = pinned_map(pins, TEXPORTER_PIN_UNMATCHED, false, &info);
