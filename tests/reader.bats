@@ -637,6 +637,58 @@ EOF
 texporter_counters_shared_pairs{iface="eth0"} 1'
 }
 
+# ---- unmatched prefixes: the map and its cache
+
+@test "an unmatched prefix's cache slots on every CPU add to its element of the map; the untracked entries to the untracked totals" {
+	fixture <<'EOF'
+iface eth0 capacity=16
+name 0 other
+name 1 lan
+unmatched 4 src 198.51.100.0/24 100 1 0
+cache 4 src 198.51.100.0/24 500 5 0
+cache 4 src 198.51.100.0/24 2000 20 last
+unmatched 6 dst 2001:db8:1::/48 60 1 last
+unmatched 4 dst untracked 70 1
+cache 4 dst untracked 300 3 last
+EOF
+	run read_pins --unmatched
+	assert_success
+	assert_output "iface	family	side	prefix	bytes	packets	share_of_unmatched
+eth0	ipv4	src	198.51.100.0/24	2600	26	100.00%
+eth0	ipv4	dst	untracked	370	4	100.00%
+eth0	ipv6	dst	2001:db8:1::/48	60	1	100.00%"
+}
+
+@test "a cache slot of a prefix the map does not hold (claimed after the map was read) is left for the next read" {
+	fixture <<'EOF'
+iface eth0 capacity=16
+name 0 other
+name 1 lan
+unmatched 4 src 198.51.100.0/24 100 1
+cache 4 src 203.0.113.0/24 900 9
+EOF
+	run read_pins_grep '^texporter_unmatched_top_'
+	assert_output 'texporter_unmatched_top_bytes_total{iface="eth0",family="ipv4",side="src",prefix="198.51.100.0/24"} 100
+texporter_unmatched_top_packets_total{iface="eth0",family="ipv4",side="src",prefix="198.51.100.0/24"} 1'
+	# Once the map holds it (as it does before the programs claim a slot),
+	# the slot's counts are read with it.
+	printf 'iface eth0\nunmatched 4 src 203.0.113.0/24 10 1\n' | fixture
+	run read_pins_grep '^texporter_unmatched_top_packets_total'
+	assert_output 'texporter_unmatched_top_packets_total{iface="eth0",family="ipv4",side="src",prefix="203.0.113.0/24"} 10
+texporter_unmatched_top_packets_total{iface="eth0",family="ipv4",side="src",prefix="198.51.100.0/24"} 1'
+}
+
+@test "pins without an unmatched cache (an older texporter-load) read the map alone" {
+	fixture <<'EOF'
+iface eth0 capacity=16
+name 0 other
+unmatched 4 src 198.51.100.0/24 100 1
+EOF
+	[[ ! -e $PINS/eth0/unmatched_cache ]]
+	run read_pins_grep '^texporter_unmatched_top_bytes_total'
+	assert_output 'texporter_unmatched_top_bytes_total{iface="eth0",family="ipv4",side="src",prefix="198.51.100.0/24"} 100'
+}
+
 # ---- one interface that cannot be read
 
 @test "a foreign, a half-built and a good interface: the good one is served, the others are up 0 with a reason" {

@@ -37,6 +37,18 @@
  *                              by bigger, empty maps: pins replaced, as when
  *                              the loader grows them
  *   unpin PIN                  remove one pin
+ *   unmatched FAM SIDE KEY BYTES PACKETS [CPU]
+ *                              add to an element of the unmatched map (made
+ *                              with 64 entries and its untracked keys when
+ *                              missing): FAM 4|6, SIDE src|dst, KEY a
+ *                              prefix ADDR/LEN or "untracked"
+ *   cache FAM SIDE KEY BYTES PACKETS [CPU]
+ *                              add to KEY's entry of the unmatched cache
+ *                              (made with the untracked entries when
+ *                              missing) on one CPU, as the programs do:
+ *                              its slot (texporter_unmatched_slot_of),
+ *                              claiming it when free, whether or not the
+ *                              map holds KEY; an untracked key's own entry
  *
  * What must stay true: every count lands exactly where the programs of
  * bpf/texporter.bpf.c would put it, so the reader's totals can be checked
@@ -44,6 +56,7 @@
  *
  * Usage: texporter-fixture ROOT < commands
  */
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -608,6 +621,150 @@ static void cmd_grow(char *args)
 	meta_put(&m);
 }
 
+/* The unmatched key "FAM SIDE KEY" at the start of ARGS; the rest of
+ * ARGS (counts, CPU) in *REST. */
+static struct texporter_unmatched_key unmatched_key_parse(const char *args, const char **rest)
+{
+	struct texporter_unmatched_key k = { 0 };
+	char side[8], key[64], *slash;
+	unsigned fam, len = 0;
+	int n = 0;
+
+	if (sscanf(args, "%u %7s %63s %n", &fam, side, key, &n) != 3 || !n ||
+	    (fam != 4 && fam != 6) || (strcmp(side, "src") && strcmp(side, "dst")))
+		die("usage: FAM(4|6) SIDE(src|dst) ADDR/LEN|untracked ...");
+	k.family = fam == 6;
+	k.side = !strcmp(side, "dst");
+	*rest = args + n;
+	if (!strcmp(key, "untracked")) {
+		k.untracked = 1;
+		return k;
+	}
+	slash = strchr(key, '/');
+	if (!slash || sscanf(slash + 1, "%u", &len) != 1 || !len || len > (fam == 6 ? 128u : 32u))
+		die("prefix %s: use ADDR/LEN", key);
+	*slash = '\0';
+	if (inet_pton(fam == 6 ? AF_INET6 : AF_INET, key, k.addr) != 1)
+		die("prefix %s: not an IPv%u address", key, fam);
+	k.len = (__u8)len;
+	return k;
+}
+
+/* BYTES PACKETS [CPU] */
+static void unmatched_counts_parse(const char *rest, struct texporter_counter *c, int *cpu)
+{
+	unsigned long long bytes, packets;
+	char cpu_text[16] = "0";
+
+	if (sscanf(rest, "%llu %llu %15s", &bytes, &packets, cpu_text) < 2)
+		die("usage: ... BYTES PACKETS [CPU]");
+	*c = (struct texporter_counter){ bytes, packets };
+	*cpu = cpu_parse(cpu_text);
+}
+
+/* The pin PIN, made by MAKE when it is missing. */
+static int pin_get_or_make(const char *pin, int (*make)(void))
+{
+	char path[512];
+
+	pin_path(path, sizeof(path), pin);
+	if (access(path, F_OK) == 0)
+		return pin_get(pin);
+	return make();
+}
+
+static int unmatched_make(void)
+{
+	struct texporter_counter *zeros = calloc((size_t)ncpu, sizeof(*zeros));
+	char path[512];
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "texp_unm_24_48",
+				sizeof(struct texporter_unmatched_key),
+				sizeof(struct texporter_counter), 64 + TEXPORTER_UNMATCHED_RESERVED,
+				NULL);
+
+	if (fd < 0 || !zeros)
+		die("create unmatched: %s", strerror(errno));
+	for (__u8 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		for (__u8 side = 0; side < TEXPORTER_SIDE_COUNT; side++) {
+			struct texporter_unmatched_key k = { .family = f, .side = side,
+							     .untracked = 1 };
+
+			if (bpf_map_update_elem(fd, &k, zeros, BPF_ANY))
+				die("untracked key: %s", strerror(errno));
+		}
+	free(zeros);
+	pin_path(path, sizeof(path), TEXPORTER_PIN_UNMATCHED);
+	if (bpf_obj_pin(fd, path))
+		die("pin %s: %s", path, strerror(errno));
+	return fd;
+}
+
+static int cache_make(void)
+{
+	struct texporter_unmatched_slot *s = calloc((size_t)ncpu, sizeof(*s));
+	int fd = map_make(TEXPORTER_PIN_UNMATCHED_CACHE, BPF_MAP_TYPE_PERCPU_ARRAY,
+			  sizeof(*s), TEXPORTER_UNMATCHED_CACHE_ENTRIES);
+
+	if (!s)
+		die("out of memory");
+	for (__u8 f = 0; f < TEXPORTER_FAMILY_COUNT; f++)
+		for (__u8 side = 0; side < TEXPORTER_SIDE_COUNT; side++) {
+			__u32 i = texporter_unmatched_untracked_slot(f, side);
+
+			for (int c = 0; c < ncpu; c++)
+				s[c].key = (struct texporter_unmatched_key){ .family = f, .side = side,
+									     .untracked = 1 };
+			if (bpf_map_update_elem(fd, &i, s, BPF_ANY))
+				die("untracked entry: %s", strerror(errno));
+		}
+	free(s);
+	return fd;
+}
+
+static void cmd_unmatched(char *args)
+{
+	const char *rest;
+	struct texporter_unmatched_key k = unmatched_key_parse(args, &rest);
+	struct texporter_counter by, *v = calloc((size_t)ncpu, sizeof(*v));
+	int fd = pin_get_or_make(TEXPORTER_PIN_UNMATCHED, unmatched_make), cpu;
+
+	unmatched_counts_parse(rest, &by, &cpu);
+	if (!v)
+		die("out of memory");
+	if (bpf_map_lookup_elem(fd, &k, v) && errno != ENOENT)
+		die("read unmatched: %s", strerror(errno));
+	counter_add(&v[cpu], &by);
+	if (bpf_map_update_elem(fd, &k, v, BPF_ANY))
+		die("write unmatched: %s", strerror(errno));
+	free(v);
+	close(fd);
+}
+
+static void cmd_cache(char *args)
+{
+	const char *rest;
+	struct texporter_unmatched_key k = unmatched_key_parse(args, &rest);
+	struct texporter_unmatched_slot *s = calloc((size_t)ncpu, sizeof(*s));
+	int fd = pin_get_or_make(TEXPORTER_PIN_UNMATCHED_CACHE, cache_make), cpu;
+	__u32 i = k.untracked ? texporter_unmatched_untracked_slot(k.family, k.side) :
+				texporter_unmatched_slot_of(&k);
+	struct texporter_counter by;
+
+	unmatched_counts_parse(rest, &by, &cpu);
+	if (!s || bpf_map_lookup_elem(fd, &i, s))
+		die("read cache %u: %s", i, strerror(errno));
+	if (texporter_unmatched_slot_free(&s[cpu]))
+		s[cpu].key = k;
+	if (memcmp(&s[cpu].key, &k, sizeof(k)))
+		die("cache slot %u on CPU %d is held by another key", i, cpu);
+	s[cpu].bytes += by.bytes;
+	s[cpu].packets += by.packets;
+	if (bpf_map_update_elem(fd, &i, s, BPF_ANY))
+		die("write cache %u: %s", i, strerror(errno));
+	free(s);
+	close(fd);
+}
+
 static void cmd_unpin(char *args)
 {
 	char path[512];
@@ -628,7 +785,8 @@ int main(int argc, char **argv)
 		{ "shared", cmd_shared }, { "carry", cmd_carry },
 		{ "error", cmd_error },
 		{ "fill", cmd_fill },   { "grow", cmd_grow },
-		{ "unpin", cmd_unpin },
+		{ "unpin", cmd_unpin }, { "unmatched", cmd_unmatched },
+		{ "cache", cmd_cache },
 	};
 	char line[1024];
 
