@@ -253,8 +253,9 @@ make_group() {
 }
 
 # The maps a first load pins (a "carry" map appears only once the counter
-# map has grown; "unmatched" unless --unmatched-entries 0), and its links.
-MAP_PINS=(counters errors meta names ranges shared unmatched)
+# map has grown; "unmatched" and "unmatched_cache" unless
+# --unmatched-entries 0), and its links.
+MAP_PINS=(counters errors meta names ranges shared unmatched unmatched_cache)
 LINK_PINS=(link_ingress) # legacy tc egress, before 6.6, has no link
 [[ $(tx_default_tc_mode) == tcx ]] && LINK_PINS=(link_egress link_ingress)
 

@@ -249,10 +249,10 @@ $IF_A	ipv4	src	192.0.2.0/24	100	1	25.00%"
 	run tx_read "$NS_A" --unmatched
 	assert_success
 	assert_output --partial "no unmatched prefixes are tracked"
-	# The programs hold no map lookup of the unmatched map: the code is
-	# removed at load, so the hit and miss paths are what they were.
+	# The programs hold no lookup of the unmatched map or its cache: the
+	# code is removed at load, so the hit and miss paths are what they were.
 	local id prog
-	id=$(bpftool -j map show | "$PYTHON" -c 'import json,sys; print(" ".join(str(m["id"]) for m in json.load(sys.stdin) if m.get("name") == "unmatched"))')
+	id=$(bpftool -j map show | "$PYTHON" -c 'import json,sys; print(" ".join(str(m["id"]) for m in json.load(sys.stdin) if m.get("name") in ("unmatched", "unmatched_cache")))')
 	prog=$(bpftool -j link show pinned "$PIN_ROOT/$IF_A/link_ingress" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])')
 	[[ -n $id ]]
 	run bpftool prog dump xlated id "$prog"
@@ -260,12 +260,14 @@ $IF_A	ipv4	src	192.0.2.0/24	100	1	25.00%"
 	for m in $id; do
 		refute_output --partial "map[id:$m]"
 	done
-	# With discovery on, the same dump does show the map it counts into.
+	# With discovery on, the same dump does show the maps it counts into.
 	load_a
-	id=$(bpftool -j map show pinned "$PIN_ROOT/$IF_A/unmatched" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 	prog=$(bpftool -j link show pinned "$PIN_ROOT/$IF_A/link_ingress" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["prog_id"])')
 	run bpftool prog dump xlated id "$prog"
-	assert_output --partial "map[id:$id]"
+	for m in unmatched unmatched_cache; do
+		id=$(bpftool -j map show pinned "$PIN_ROOT/$IF_A/$m" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+		assert_output --partial "map[id:$id]"
+	done
 }
 
 @test "reload keeps the prefixes with the same options, starts anew when the length changes, removes them with 0" {
