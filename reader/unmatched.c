@@ -9,8 +9,9 @@
  * never as an error, and one without the cache (an older loader) as
  * having empty slots; a slot adds only to a key read from the map (one
  * claimed since waits for the next read, so a count never goes back;
- * the untracked keys are always there); and the top K of a (family, side) are the first K of its group,
- * so every output that shows "the biggest" agrees.
+ * the untracked keys are always there); and the top K of a (family,
+ * side) are the first K of its group, so every output that shows "the
+ * biggest" agrees.
  */
 #include "reader.h"
 
@@ -232,20 +233,21 @@ static void finish(struct unmatched_snapshot *u)
 static int read_cache(const char *dir_path, const char *dir, struct unmatched_snapshot *u,
 		      bool *saturated, char *err, size_t errlen)
 {
-	int fd = pin_open(dir_path, TEXPORTER_PIN_UNMATCHED_CACHE, true), rc;
+	int fd = pin_open(dir_path, TEXPORTER_PIN_UNMATCHED_CACHE, true), rc, e;
 
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	qsort(u->prefixes, u->count, sizeof(*u->prefixes), key_cmp);
 	rc = fd < 0 ? -1 : add_cache(fd, u, saturated);
+	e = errno;
 	if (fd >= 0)
 		close(fd);
 	if (rc)
 		snprintf(err, errlen, "cannot read pin %s/%s: %s", dir,
 			 TEXPORTER_PIN_UNMATCHED_CACHE,
-			 errno == EPROTO ? "not the layout this texporter-read knows; "
-					   "reload with the same texporter-load version" :
-					   strerror(errno));
+			 e == EPROTO ? "not the layout this texporter-read knows; "
+				       "reload with the same texporter-load version" :
+				       strerror(e));
 	return rc;
 }
 
