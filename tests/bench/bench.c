@@ -7,6 +7,7 @@
  *                 --floor-if IFACE [--lpm-obj FILE --lpm-if IFACE]
  *                 [--rounds N] [--calls N] [--hit-rounds N] [--repeat N]
  *                 [--compare-pins DIR] [--fallback-pins DIR] [--slots-pins DIR]
+ *                 [--nodisc-pins DIR]
  *       Per-packet cost of texporter's XDP and TC programs (found through
  *       the link pins in DIR) by BPF_PROG_TEST_RUN, beside a floor program
  *       that only returns and, optionally, a reference program doing two
@@ -19,7 +20,10 @@
  *       counter slots (--slots-pins: --counter-slots, so that pairs share a
  *       slot and some go to the shared map; before the runs, a pair that
  *       hashes to a hit pair's slot claims it where the config has one),
- *       also against texporter's own figures ("slots-vs" rows). Prints
+ *       also against texporter's own figures ("slots-vs" rows), and
+ *       optionally the same build loaded with --unmatched-entries 0
+ *       (--nodisc-pins), with texporter's figures against its own as
+ *       "discovery-cost" rows: what unmatched discovery costs. Prints
  *       one "row" line per figure (tab-separated: row, section, config,
  *       case, program ns, floor ns, overhead ns: the median of the
  *       per-round differences), then, for each load of this build, a
@@ -524,13 +528,15 @@ struct counted {
 	__u64 runs;         /* test runs of its programs since */
 };
 
-#define MAX_SUBJECTS 6 /* texporter, floor, lpm-ref, compare, fallback, slots */
+#define MAX_SUBJECTS 7 /* texporter, floor, lpm-ref, compare, fallback, slots, nodisc */
 
 struct subject {
 	const char *prefix; /* of its rows' section: "" for texporter */
 	int fd;
 	bool xdp;
 	bool versus;        /* also reported against texporter, as "PREFIX-vs" rows */
+	const char *cost_of; /* texporter also reported against it, as "COST_OF-cost"
+			      * rows: what texporter pays for what it leaves out */
 	struct counted *counted; /* NULL: not this build (floor, lpm-ref, compare) */
 	double hit[CASES][MAX_ROUNDS];  /* ns per run, per case and round */
 	double miss[CASES][MAX_ROUNDS]; /* the same, for the miss frames */
@@ -750,9 +756,10 @@ static void cold_round(struct testrun *t, struct subject *s, int ns, int c, int 
 }
 
 /* Subjects: [0] texporter, [1] the floor, then references ("lpm-ref",
- * "compare", "fallback", "slots"), each reported against the floor; those
- * marked versus also against texporter, as "PREFIX-vs" rows with texporter
- * in the floor column. */
+ * "compare", "fallback", "slots", "nodisc"), each reported against the
+ * floor; those marked versus also against texporter, as "PREFIX-vs" rows
+ * with texporter in the floor column; those with cost_of the other way
+ * round, as "COST_OF-cost" rows with the reference in the floor column. */
 /* The samples of WHAT ("hit", "miss" or "cold") of case C of X, and
  * their number. */
 static const double *samples(const struct testrun *t, const struct subject *x, const char *what,
@@ -779,11 +786,16 @@ static void print_rows(const struct testrun *t, const char *hook, const char *wh
 			 hook, what);
 		floor = samples(t, &s[1], what, c, &n);
 		print_row(t, section, kase, samples(t, &s[k], what, c, &n), floor, n);
-		if (!s[k].versus)
-			continue;
-		snprintf(section, sizeof(section), "%s-vs %s %s", s[k].prefix, hook, what);
-		print_row(t, section, kase, samples(t, &s[k], what, c, &n),
-			  samples(t, &s[0], what, c, &n), n);
+		if (s[k].versus) {
+			snprintf(section, sizeof(section), "%s-vs %s %s", s[k].prefix, hook, what);
+			print_row(t, section, kase, samples(t, &s[k], what, c, &n),
+				  samples(t, &s[0], what, c, &n), n);
+		}
+		if (s[k].cost_of) {
+			snprintf(section, sizeof(section), "%s-cost %s %s", s[k].cost_of, hook, what);
+			print_row(t, section, kase, samples(t, &s[0], what, c, &n),
+				  samples(t, &s[k], what, c, &n), n);
+		}
 	}
 }
 
@@ -1291,14 +1303,16 @@ static void claim_miss_slots(const struct testrun *t, struct counted *c, int pro
 }
 
 /* Adds the XDP and TC programs of the texporter load under PINS as
- * subjects PREFIX (VERSUS: also against texporter; COUNTED: checked). */
+ * subjects PREFIX (VERSUS: also against texporter; COST_OF: texporter
+ * also against it; COUNTED: checked). */
 static void add_load(struct subject *xdp, int *nx, struct subject *tc, int *nt, const char *prefix,
-		     const char *pins, bool versus, struct counted *counted)
+		     const char *pins, bool versus, const char *cost_of, struct counted *counted)
 {
 	xdp[(*nx)++] = (struct subject){ .prefix = prefix, .xdp = true, .versus = versus,
-					 .counted = counted,
+					 .cost_of = cost_of, .counted = counted,
 					 .fd = prog_of_link(pins, TEXPORTER_PIN_LINK_INGRESS) };
-	tc[(*nt)++] = (struct subject){ .prefix = prefix, .versus = versus, .counted = counted,
+	tc[(*nt)++] = (struct subject){ .prefix = prefix, .versus = versus, .cost_of = cost_of,
+					.counted = counted,
 					.fd = prog_of_link(pins, TEXPORTER_PIN_LINK_EGRESS) };
 }
 
@@ -1319,12 +1333,13 @@ static int cmd_testrun(int argc, char **argv)
 		{ "compare-pins", required_argument, NULL, 'C' },
 		{ "fallback-pins", required_argument, NULL, 'B' },
 		{ "slots-pins", required_argument, NULL, 'S' },
+		{ "nodisc-pins", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *pins = NULL, *config = NULL, *floor_obj = NULL, *floor_if = NULL;
 	const char *lpm_obj = NULL, *lpm_if = NULL, *compare = NULL, *fallback = NULL;
-	const char *slots = NULL;
-	struct counted loads[3]; /* texporter, fallback, slots */
+	const char *slots = NULL, *nodisc = NULL;
+	struct counted loads[4]; /* texporter, fallback, slots, nodisc */
 	struct testrun t = { .label = "config", .rounds = 21, .hit_rounds = 101, .calls = 40000,
 			     .repeat = 20000, .rng = 0x7e57 };
 	struct bpf_object *floor, *lpm = NULL;
@@ -1347,6 +1362,7 @@ static int cmd_testrun(int argc, char **argv)
 		case 'C': compare = optarg; break;
 		case 'B': fallback = optarg; break;
 		case 'S': slots = optarg; break;
+		case 'D': nodisc = optarg; break;
 		default: return 2;
 		}
 	}
@@ -1398,20 +1414,26 @@ static int cmd_testrun(int argc, char **argv)
 						      .fd = object_prog(lpm, "lpm_xdp") };
 		/* Another build's maps may be laid out otherwise: not checked. */
 		if (compare)
-			add_load(xdp, &nx, tc, &nt, "compare", compare, false, NULL);
+			add_load(xdp, &nx, tc, &nt, "compare", compare, false, NULL, NULL);
 		if (fallback) {
 			loads[nl] = (struct counted){ .prefix = "fallback", .pins = fallback };
-			add_load(xdp, &nx, tc, &nt, "fallback", fallback, true, &loads[nl++]);
+			add_load(xdp, &nx, tc, &nt, "fallback", fallback, true, NULL, &loads[nl++]);
 		}
 		if (slots) {
 			loads[nl] = (struct counted){ .prefix = "slots", .pins = slots };
-			add_load(xdp, &nx, tc, &nt, "slots", slots, true, &loads[nl++]);
+			add_load(xdp, &nx, tc, &nt, "slots", slots, true, NULL, &loads[nl++]);
 		}
 		for (int i = 0; i < nl; i++)
 			counted_start(&loads[i]);
 		if (slots) {
 			claim_hit_slots(&t, &loads[nl - 1], xdp[nx - 1].fd);
 			claim_miss_slots(&t, &loads[nl - 1], xdp[nx - 1].fd);
+		}
+		if (nodisc) {
+			loads[nl] = (struct counted){ .prefix = "nodisc", .pins = nodisc };
+			counted_start(&loads[nl]);
+			add_load(xdp, &nx, tc, &nt, "nodisc", nodisc, false, "discovery",
+				 &loads[nl++]);
 		}
 		testrun_hook(&t, "xdp", xdp, nx);
 		testrun_hook(&t, "tc", tc, nt);
