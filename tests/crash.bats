@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # texporter-load killed at any instant: a first load, a same-size reload, a
 # reload that grows the counter map, one that replaces the unmatched map,
-# the conversion of an older loader's pins and a --detach are killed (strace's
+# one that adds its cache, the conversion of an older loader's pins and a
+# --detach are killed (strace's
 # fault injection) at every bpf(2), rename, chown, chmod, unlink and mkdir
 # call in turn; then the loader runs once more and the state must be whole:
 # counts equal the packets sent, no series under a name the config does not
@@ -9,7 +10,7 @@
 # pins owned and moded as configured (tests/tools/pinstate.py checks the
 # pins without texporter's code). Then random-delay kills under traffic.
 # TX_CRASH_STRIDE=K kills at every Kth call only, for a quicker look
-# (default 1: every call, 531 points; the file takes 6 to 25 minutes).
+# (default 1: every call, 960 points; the file takes 8 to 27 minutes).
 
 load helpers
 
@@ -234,6 +235,35 @@ unmatched_recheck() {
 
 @test "a reload that changes the unmatched prefix length killed at any call: the next load completes it and no count is lost" {
 	sweep unmatched_prepare unmatched_recheck
+}
+
+# --- a reload that adds the unmatched cache beside a kept map ---------------
+
+# Pins of a texporter-load before the unmatched cache: the same load
+# without the unmatched_cache pin. The map is kept, so its id is too.
+cache_prepare() {
+	loader --detach >/dev/null || fail "--detach failed"
+	SENT=0
+	run loader -f "$A"
+	assert_success
+	send 2
+	rm "$DIR/unmatched_cache"
+	UNMATCHED_ID=$(bpftool -j map show pinned "$DIR/unmatched" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	RUN_ARGS=(-f "$A")
+}
+
+cache_recheck() {
+	run loader -f "$A"
+	assert_success
+	send 2
+	check_whole "$1" "$A"
+	[[ -e $DIR/unmatched_cache ]] || fail "$1: no unmatched_cache pin"
+	[[ $(bpftool -j map show pinned "$DIR/unmatched" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])') == "$UNMATCHED_ID" ]] ||
+		fail "$1: the unmatched map was replaced, not kept"
+}
+
+@test "a reload that adds the unmatched cache beside a kept map killed at any call: the next load completes it and no count is lost" {
+	sweep cache_prepare cache_recheck
 }
 
 # --- converting an older texporter-load's pins ------------------------------
