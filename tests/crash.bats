@@ -2,13 +2,13 @@
 # texporter-load killed at any instant: a first load, a same-size reload, a
 # reload that grows the counter map, one that replaces the unmatched map,
 # one that adds its cache, the conversion of an older loader's pins and a
-# --detach are killed (strace's
-# fault injection) at every bpf(2), rename, chown, chmod, unlink and mkdir
-# call in turn; then the loader runs once more and the state must be whole:
-# counts equal the packets sent, no series under a name the config does not
-# have, meta.seq even, both directions on programs using the pinned maps,
-# pins owned and moded as configured (tests/tools/pinstate.py checks the
-# pins without texporter's code). Then random-delay kills under traffic.
+# --detach are killed (strace's fault injection) at every bpf(2), rename,
+# chown, chmod, unlink and mkdir call in turn; then the loader runs once
+# more and the state must be whole: counts equal the packets sent, no
+# series under a name the config does not have, meta.seq even, both
+# directions on programs using the pinned maps, pins owned and moded as
+# configured (tests/tools/pinstate.py checks the pins without texporter's
+# code). Then random-delay kills under traffic.
 # TX_CRASH_STRIDE=K kills at every Kth call only, for a quicker look
 # (default 1: every call, 960 points; the file takes 8 to 27 minutes).
 
