@@ -447,10 +447,13 @@ static void sleep_until(int64_t deadline)
 		poll(NULL, 0, (int)(deadline - now_ms()));
 }
 
-/* Plain mode: the table of each reading, until a signal or a failed write. */
+/* Plain mode: the table of each reading, until a signal or a failed write.
+ * A reading that fails is warned about once, not every interval, until a
+ * reading succeeds again or fails otherwise. */
 static int top_plain_loop(const struct scrape_config *cfg,
 			  struct top_run_state *st)
 {
+	char warned[sizeof(st->view.error)] = "";
 	int64_t next = now_ms();
 
 	for (;;) {
@@ -471,8 +474,11 @@ static int top_plain_loop(const struct scrape_config *cfg,
 			if (top_read(cfg, st) == 0)
 				break;
 			/* No table for this reading; the next spans both. */
-			log_warn("%s", st->view.error);
+			if (strcmp(warned, st->view.error))
+				log_warn("%s", st->view.error);
+			memcpy(warned, st->view.error, sizeof(warned));
 		}
+		warned[0] = '\0';
 	}
 }
 

@@ -189,18 +189,25 @@ pair ipv6 lan peer'
 	assert_equal "$(top_sum 7 pair "$IF_A" ipv4 lan peer)" 20000
 }
 
-@test "not a terminal: a reading that fails prints no table but a warning, and --top goes on" {
+@test "not a terminal: a reading that fails prints no table but a warning, once, and --top goes on" {
 	top_plain_start --interval 0.3 -i "$IF_A"
 	top_wait_tables 1
 	run tx_load "$NS_A" -i "$IF_A" --detach
 	assert_success
 	tx_wait_until 10 grep -q "warn: interface $IF_A is not loaded" "$TOP_LOG.err"
+	# Five more failed readings: still the one warning.
+	sleep 1.5
+	assert_equal "$(grep -c 'warn: ' "$TOP_LOG.err")" 1
 	local seen
 	seen=$(top_tables)
 	run tx_load "$NS_A" -i "$IF_A" -f "$CFG"
 	assert_success
 	tx_sendraw_from a 4 --count 4 --l3-size 250
 	top_wait_tables $((seen + 2))
+	# Failing again after good readings warns again.
+	run tx_load "$NS_A" -i "$IF_A" --detach
+	assert_success
+	tx_wait_until 10 bash -c "[[ \$(grep -c 'warn: ' '$TOP_LOG.err') -eq 2 ]]"
 	kill "$TOP_PID"
 	wait "$TOP_PID" || fail "texporter-read --top exited with $?"
 	run awk -F'\t' '$6 == "ok" && ($7 < 0 || $7 > 1000) { print }' "$TOP_LOG"
