@@ -137,6 +137,27 @@ sweep() {
 	echo "# $points kill points: ${counts[*]}" >&3
 }
 
+# loaded_fresh CONFIG: nothing loaded, then a load of CONFIG that has
+# counted 2 pings each way.
+loaded_fresh() {
+	loader --detach >/dev/null || fail "--detach failed"
+	SENT=0
+	run loader -f "$1"
+	assert_success
+	send 2
+}
+
+# load_and_check WHAT CONFIG ARGS...: the next load (CONFIG, ARGS) succeeds,
+# counts 2 more pings each way, and leaves a whole state (check_whole).
+load_and_check() {
+	local what=$1 config=$2
+	shift 2
+	run loader -f "$config" "$@"
+	assert_success
+	send 2
+	check_whole "$what" "$config"
+}
+
 # --- a first load -----------------------------------------------------------
 
 first_prepare() {
@@ -146,10 +167,7 @@ first_prepare() {
 }
 
 first_recheck() {
-	run loader -f "$A"
-	assert_success
-	send 2
-	check_whole "$1" "$A"
+	load_and_check "$1" "$A"
 }
 
 @test "a first load killed at any call: the next load leaves a whole state that counts every packet" {
@@ -192,19 +210,12 @@ reload_recheck() {
 # --- a reload that grows the counter map ------------------------------------
 
 grow_prepare() {
-	loader --detach >/dev/null || fail "--detach failed"
-	SENT=0
-	run loader -f "$A"
-	assert_success
-	send 2
+	loaded_fresh "$A"
 	RUN_ARGS=(-f "$GROW")
 }
 
 grow_recheck() {
-	run loader -f "$GROW"
-	assert_success
-	send 2
-	check_whole "$1" "$GROW"
+	load_and_check "$1" "$GROW"
 }
 
 @test "a reload that grows the counter map killed at any call: the next load completes it and no count is lost" {
@@ -214,21 +225,14 @@ grow_recheck() {
 # --- a reload that replaces the unmatched map -------------------------------
 
 unmatched_prepare() {
-	loader --detach >/dev/null || fail "--detach failed"
-	SENT=0
-	run loader -f "$A"
-	assert_success
-	send 2
+	loaded_fresh "$A"
 	RUN_ARGS=(-f "$A" --unmatched-prefix-len 16,48)
 }
 
 # The map made for /16 is the one pinned (and, by pinstate.py, the one
 # both directions count into).
 unmatched_recheck() {
-	run loader -f "$A" --unmatched-prefix-len 16,48
-	assert_success
-	send 2
-	check_whole "$1" "$A"
+	load_and_check "$1" "$A" --unmatched-prefix-len 16,48
 	[[ $(bpftool -j map show pinned "$DIR/unmatched" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["name"])') == texp_unm_16_48 ]] ||
 		fail "$1: the pinned unmatched map is not the /16 one"
 }
@@ -242,21 +246,14 @@ unmatched_recheck() {
 # Pins of a texporter-load before the unmatched cache: the same load
 # without the unmatched_cache pin. The map is kept, so its id is too.
 cache_prepare() {
-	loader --detach >/dev/null || fail "--detach failed"
-	SENT=0
-	run loader -f "$A"
-	assert_success
-	send 2
+	loaded_fresh "$A"
 	rm "$DIR/unmatched_cache"
 	UNMATCHED_ID=$(bpftool -j map show pinned "$DIR/unmatched" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 	RUN_ARGS=(-f "$A")
 }
 
 cache_recheck() {
-	run loader -f "$A"
-	assert_success
-	send 2
-	check_whole "$1" "$A"
+	load_and_check "$1" "$A"
 	[[ -e $DIR/unmatched_cache ]] || fail "$1: no unmatched_cache pin"
 	[[ $(bpftool -j map show pinned "$DIR/unmatched" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])') == "$UNMATCHED_ID" ]] ||
 		fail "$1: the unmatched map was replaced, not kept"
@@ -302,11 +299,7 @@ convert_recheck() {
 # --- a detach ---------------------------------------------------------------
 
 detach_prepare() {
-	loader --detach >/dev/null || fail "--detach failed"
-	SENT=0
-	run loader -f "$A"
-	assert_success
-	send 2
+	loaded_fresh "$A"
 	RUN_ARGS=(--detach)
 }
 
