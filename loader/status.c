@@ -74,7 +74,7 @@ static void print_counters(const struct state *s)
 
 	if (s->meta.layout_version == TEXPORTER_LAYOUT_DENSE) {
 		printf("  counters: layout %u of an older texporter-load; texporter-read needs layout %u: load again to convert (counts are kept)\n",
-		       s->meta.layout_version, TEXPORTER_LAYOUT_VERSION);
+		       s->meta.layout_version, (unsigned)TEXPORTER_LAYOUT_VERSION);
 		return;
 	}
 	if (counters_usage(s, &u)) {
