@@ -23,6 +23,20 @@ DEPFLAGS := -MMD -MP
 LDLIBS_LOADER := -lbpf -lelf -lz -lcjson
 # The reader's web configuration: libyaml, OpenSSL's libssl, libcrypt (bcrypt).
 LDLIBS_READER := -lbpf -lelf -lz -lyaml -lssl -lcrypto -lcrypt
+
+# `make static` builds the tools again in $(BUILD)/static with
+# LINK_STATIC=1: linked statically against Debian's static libraries and
+# glibc, so they run where none of those is installed (Alpine, RHEL, a
+# FROM scratch image). Debian ships no libcjson.a: it is built from
+# Debian's cjson source package (scripts/static/build-cjson). The link map
+# says which packages' code went into the binaries; their copyright files
+# travel with them (scripts/static/licenses).
+ifeq ($(LINK_STATIC),1)
+CJSON_DIR := $(BUILD)/cjson
+override CFLAGS += -DTEXPORTER_STATIC -I$(CJSON_DIR)/include
+override LDFLAGS += -static -L$(CJSON_DIR) -Wl,-Map=$@.map
+LINK_DEPS := $(CJSON_DIR)/libcjson.a
+endif
 # <asm/types.h> lives under the host's multiarch directory (Debian, Ubuntu);
 # the compiler knows which it is.
 MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
@@ -44,8 +58,13 @@ SKEL   := $(BUILD)/texporter.skel.h
 TEST_TOOLS := $(BUILD)/tests/trie_test $(BUILD)/tests/config_test \
 	      $(BUILD)/tests/texporter-fixture
 
+# STATIC=1: check, check-kernels, install and the packages take the tools
+# of `make static` from $(BUILD)/static instead of those in $(BUILD).
+STATIC_BUILD := $(BUILD)/static
+BIN_DIR := $(if $(filter 1,$(STATIC)),$(STATIC_BUILD),$(BUILD))
+
 .DELETE_ON_ERROR:
-.PHONY: all clean help test-tools
+.PHONY: all clean help test-tools static
 
 ## all      build build/texporter-load and build/texporter-read (default)
 all: $(LOADER) $(READER)
@@ -53,7 +72,13 @@ all: $(LOADER) $(READER)
 ## test-tools  build the programs the test suite runs (trie, config, pin fixture)
 test-tools: $(TEST_TOOLS)
 
-$(BUILD)/%.o: %.c
+## static   build $(BUILD)/static/texporter-load and texporter-read, statically linked
+##          (and the test programs, for make check STATIC=1)
+static:
+	$(MAKE) --no-print-directory BUILD=$(STATIC_BUILD) LINK_STATIC=1 STATIC= all test-tools \
+		$(STATIC_BUILD)/licenses/packages
+
+$(BUILD)/%.o: %.c | $(LINK_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -78,11 +103,17 @@ $(BUILD)/texporter.bpf.o: bpf/texporter.bpf.c
 $(SKEL): $(BUILD)/texporter.bpf.o
 	$(BPFTOOL) gen skeleton $< name texporter_bpf > $@.tmp && mv $@.tmp $@
 
-$(LOADER): $(LOADER_OBJ) $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LOADER)
+$(LOADER): $(LOADER_OBJ) $(LIB_OBJ) $(LINK_DEPS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS_LOADER)
 
-$(READER): $(READER_OBJ) $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_READER)
+$(READER): $(READER_OBJ) $(LIB_OBJ) $(LINK_DEPS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS_READER)
+
+$(BUILD)/cjson/libcjson.a:
+	scripts/static/build-cjson $(@D) $(CC)
+
+$(BUILD)/licenses/packages: $(LOADER) $(READER) scripts/static/licenses
+	scripts/static/licenses $(@D) $(CJSON_DIR) $(LOADER).map $(READER).map
 
 $(BUILD)/tests/trie_test: $(BUILD)/tests/unit/trie_test.o $(BUILD)/loader/trie.o \
 			  $(BUILD)/loader/trie_walk.o $(LIB_OBJ)
@@ -93,7 +124,7 @@ $(BUILD)/tests/config_test: $(BUILD)/tests/unit/config_test.o \
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LOADER)
 
 $(BUILD)/tests/texporter-fixture: $(BUILD)/tests/reader/texporter-fixture.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz
 
 $(BUILD)/tests/unit/%.o: override CFLAGS += -Iloader
 
@@ -113,8 +144,8 @@ deps:
 	scripts/install-deps.sh
 
 ## check    build, then run the Bats suite as root (prints "N passed, N failed, N skipped")
-check: all test-tools
-	tests/run
+check: $(if $(filter 1,$(STATIC)),static,all test-tools)
+	BUILD=$(BIN_DIR) tests/run
 ## check-kernels  build, then run the core tests in QEMU on Debian's kernels: bullseye (5.10),
 ##          bookworm (6.1), trixie (6.12), sid (root; KERNELS="bullseye sid" to choose)
 

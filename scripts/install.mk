@@ -2,11 +2,15 @@
 #
 # Included by the top-level Makefile; also usable alone:
 #   make -f scripts/install.mk install DESTDIR=/tmp/stage PREFIX=/usr
-# The binaries come from $(BUILD) (texporter-load, texporter-read).
+# The binaries come from $(BIN_DIR) (texporter-load, texporter-read): by
+# default $(BUILD); with STATIC=1 the statically linked ones of `make
+# static`, whose licences/ (the copyright files of the libraries linked
+# into them) go into $(docdir)/licenses.
 # Paths follow the GNU conventions; DESTDIR stages an install elsewhere.
 
 VERSION    ?= $(shell cat VERSION)
 BUILD      ?= build
+BIN_DIR    ?= $(BUILD)
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 bindir     ?= $(PREFIX)/bin
@@ -18,7 +22,7 @@ sysconfdir ?= /etc
 unitdir    ?= /lib/systemd/system
 INSTALL    ?= install
 
-TEXPORTER_BINS     := $(BUILD)/texporter-load $(BUILD)/texporter-read
+TEXPORTER_BINS     := $(BIN_DIR)/texporter-load $(BIN_DIR)/texporter-read
 TEXPORTER_UNITS    := $(addprefix systemd/,texporter-load@.service texporter-read.socket \
 			texporter-read@.service texporter-textfile.service texporter-textfile.timer)
 TEXPORTER_MANS     := $(addprefix docs/,texporter-load.8 texporter-read.8 texporter-update-ranges.8)
@@ -53,8 +57,13 @@ install: $(TEXPORTER_BINS)
 	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) $(DESTDIR)$(unitdir) \
 		$(DESTDIR)$(mandir)/man8 $(DESTDIR)$(docdir)/examples \
 		$(DESTDIR)$(sysconfdir)/texporter $(DESTDIR)$(sysconfdir)/default
-	$(INSTALL) -m 0755 $(BUILD)/texporter-load $(DESTDIR)$(sbindir)/texporter-load
-	$(INSTALL) -m 0755 $(BUILD)/texporter-read $(DESTDIR)$(bindir)/texporter-read
+	$(INSTALL) -m 0755 $(BIN_DIR)/texporter-load $(DESTDIR)$(sbindir)/texporter-load
+	$(INSTALL) -m 0755 $(BIN_DIR)/texporter-read $(DESTDIR)$(bindir)/texporter-read
+	if [ -f $(BIN_DIR)/licenses/packages ]; then \
+		rm -rf $(DESTDIR)$(docdir)/licenses && \
+		cp -R $(BIN_DIR)/licenses $(DESTDIR)$(docdir)/licenses && \
+		chmod -R u=rwX,go=rX $(DESTDIR)$(docdir)/licenses; \
+	fi
 	$(call texporter_install_paths,scripts/texporter-update-ranges,$(DESTDIR)$(sbindir),0755)
 	$(call texporter_install_paths,$(TEXPORTER_UNITS),$(DESTDIR)$(unitdir),0644)
 	$(call texporter_install_paths,$(TEXPORTER_EXAMPLES),$(DESTDIR)$(docdir)/examples,0644)
@@ -75,6 +84,7 @@ uninstall:
 		$(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(TEXPORTER_MANS))) \
 		$(addprefix $(DESTDIR)$(docdir)/,$(notdir $(TEXPORTER_DOCS))) \
 		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(TEXPORTER_EXAMPLES)))
+	rm -rf $(DESTDIR)$(docdir)/licenses
 	rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || :
 	for pair in $(TEXPORTER_CONFIGS); do \
 		dst=$(DESTDIR)$(sysconfdir)/$${pair#*:}; \
@@ -95,11 +105,12 @@ DEB_FILE        = $(BUILD)/texporter_$(DEB_VERSION)_$(DEB_ARCH).deb
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 DEB_DATE       ?= $(shell date -R -d @$(SOURCE_DATE_EPOCH))
 
-## deb      build $(BUILD)/texporter_VERSION_ARCH.deb from the binaries in $(BUILD)
+## deb      build $(BUILD)/texporter_VERSION_ARCH.deb from the binaries in $(BIN_DIR)
+##          (STATIC=1: the static ones, with no shared-library dependency)
 deb: $(TEXPORTER_BINS)
 	rm -rf $(DEB_STAGE) $(DEB_STAGE).shlibs $(DEB_FILE)
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory install \
-		BUILD=$(BUILD) DESTDIR=$(abspath $(DEB_STAGE)) PREFIX=/usr \
+		BUILD=$(BUILD) BIN_DIR=$(BIN_DIR) DESTDIR=$(abspath $(DEB_STAGE)) PREFIX=/usr \
 		bindir=/usr/bin sbindir=/usr/sbin mandir=/usr/share/man \
 		docdir=/usr/share/doc/texporter sysconfdir=/etc unitdir=/lib/systemd/system
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note \
@@ -129,7 +140,7 @@ deb: $(TEXPORTER_BINS)
 	size=$$(du -sk --exclude=DEBIAN $(DEB_STAGE) | cut -f1) && \
 	sed -e 's|@VERSION@|$(DEB_VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
 	    -e 's|@MAINTAINER@|$(DEB_MAINTAINER)|' -e "s|@SIZE@|$$size|" \
-	    -e "s|@SHLIBS@|$$shlibs|" scripts/deb/control.in > $(DEB_STAGE)/DEBIAN/control
+	    -e "s|@SHLIBS@|$${shlibs:+$$shlibs, }|" scripts/deb/control.in > $(DEB_STAGE)/DEBIAN/control
 	rm -rf $(DEB_STAGE).shlibs
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) dpkg-deb --root-owner-group -Zxz --build $(DEB_STAGE) $(DEB_FILE)
 
