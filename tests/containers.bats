@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
-# The OCI image (`make image`) and its containers, run as the Kubernetes
-# manifests in deploy/kubernetes/ say (their commands, users, groups,
-# capabilities and seccomp profiles are read from the files): the loader
-# as root with only its capabilities, inside a test namespace; the reader
-# as uid 65534 with the pins' group, no capability, a read-only root
-# filesystem and the pins read-only at /run/texporter; the cleanup Job.
+# The OCI image (`make image`: the static tools' .deb, no shared library)
+# and its containers, run as the Kubernetes manifests in deploy/kubernetes/
+# say (their commands, users, groups, capabilities and seccomp profiles
+# are read from the files): the loader as root with only its
+# capabilities, inside a test namespace; the reader as uid 65534 with the
+# pins' group, no capability, a read-only root filesystem and the pins
+# read-only at /run/texporter; the cleanup Job.
 # podman runs with tests/containers/containers.conf (runc, file limits)
 # and its own storage in this file's tmp dir, so the machine's images and
 # settings are left alone.
@@ -29,10 +30,14 @@ setup_file() {
 	IMAGE=texporter:$VERSION
 	export PODMAN_SKIP PODMAN_DIR VERSION IMAGE
 	[[ -z $PODMAN_SKIP ]] || return 0
+	# make image takes the static tools from BUILD/static; under
+	# `make check STATIC=1` the tests' BUILD is that directory already.
+	IMAGE_BUILD=${BUILD%/static}
+	IMAGE_DEB=$BATS_FILE_TMPDIR/image/texporter_${VERSION}_$(dpkg --print-architecture).deb
+	export IMAGE_BUILD IMAGE_DEB
 	MAKE_IMAGE_STATUS=0
-	make -C "$TX_REPO" --no-print-directory BUILD="$BUILD" image \
+	make -C "$TX_REPO" --no-print-directory BUILD="$IMAGE_BUILD" image \
 		PODMAN="$(podman_words)" IMAGE_DIR="$BATS_FILE_TMPDIR/image" \
-		DEB_STAGE="$BATS_FILE_TMPDIR/stage" DEB_FILE="$BATS_FILE_TMPDIR/texporter.deb" \
 		>"$BATS_FILE_TMPDIR/make-image.log" 2>&1 || MAKE_IMAGE_STATUS=$?
 	export MAKE_IMAGE_STATUS
 }
@@ -70,6 +75,15 @@ tx_podman() {
 podman_run_cleanup() {
 	tx_podman rm --all --force >/dev/null 2>&1 || true
 	tx_podman rmi --all --force >/dev/null 2>&1 || true
+}
+
+# The image's files, as a container of it holds them, in DIR.
+image_files() {
+	local dir=$1 cid
+	mkdir -p "$dir"
+	cid=$(tx_podman create "$IMAGE")
+	tx_podman export "$cid" | tar -x -C "$dir"
+	tx_podman rm "$cid" >/dev/null
 }
 
 caps_list() {
@@ -122,34 +136,82 @@ daemonset_loader_command() {
 
 # --- the image --------------------------------------------------------------
 
-@test "make image builds texporter:VERSION from scratch with the binaries at the .deb's paths" {
+@test "make image builds texporter:VERSION from scratch with the static binaries at the .deb's paths" {
 	[[ $MAKE_IMAGE_STATUS -eq 0 ]] || fail "make image failed: $(cat "$BATS_FILE_TMPDIR/make-image.log")"
 	run cat "$BATS_FILE_TMPDIR/make-image.log"
 	assert_output --regexp "texporter:$VERSION: [0-9.]+ MB \\([0-9]+ bytes\\)"
 	run tx_podman image inspect --format '{{len .RootFS.Layers}} {{.Config.User}}' "$IMAGE"
 	assert_success
 	assert_output "1 65534:65534" # one layer: nothing below it
+	run dpkg-deb -f "$IMAGE_DEB" Depends
+	refute_output --regexp 'libc6|libbpf|libssl' # the package of the static tools
+	dpkg-deb -x "$IMAGE_DEB" "$BATS_TEST_TMPDIR/deb"
+	image_files "$BATS_TEST_TMPDIR/image"
 	for bin in /usr/sbin/texporter-load /usr/bin/texporter-read; do
-		run dpkg-deb -c "$BATS_FILE_TMPDIR/texporter.deb"
-		assert_output --partial " .$bin"
+		cmp "$BATS_TEST_TMPDIR/deb$bin" "$BATS_TEST_TMPDIR/image$bin" ||
+			fail "the image's $bin is not the static package's"
 		run tx_podman run --rm "$IMAGE" "$bin" --version
 		assert_success
 		assert_output --regexp "^texporter-(load|read) $VERSION \\(revision [0-9a-f]+\\)$"
 	done
 }
 
-@test "the image lists the Debian packages it was made from, each with its copyright" {
-	mkdir "$BATS_TEST_TMPDIR/out"
-	cid=$(tx_podman create "$IMAGE")
-	tx_podman cp "$cid:/usr/share/doc" "$BATS_TEST_TMPDIR/out/"
-	tx_podman rm "$cid" >/dev/null
-	run cat "$BATS_TEST_TMPDIR/out/doc/texporter/image-packages"
+@test "the image holds no shared library: no *.so*, no /lib, no ELF file asking for a loader or a library" {
+	local root=$BATS_TEST_TMPDIR/image
+	image_files "$root"
+	run find "$root" -name '*.so*'
+	assert_output ""
+	assert_not_exists "$root/lib"
+	assert_not_exists "$root/lib64"
+	elves=()
+	while IFS= read -r -d '' file; do
+		cmp -s -n 4 "$file" <(printf '\177ELF') && elves+=("${file#"$root"}")
+	done < <(find "$root" -type f -print0)
+	assert_equal "$(printf '%s\n' "${elves[@]}" | LC_ALL=C sort)" "/usr/bin/texporter-read
+/usr/sbin/texporter-load"
+	for file in "${elves[@]}"; do
+		run readelf -lW "$root$file"
+		assert_success
+		refute_output --partial "INTERP"
+		run readelf -dW "$root$file"
+		refute_output --partial "(NEEDED)"
+	done
+}
+
+@test "the image lists the Debian packages its code came from, each with its copyright" {
+	image_files "$BATS_TEST_TMPDIR/image"
+	local doc=$BATS_TEST_TMPDIR/image/usr/share/doc/texporter
+	run cat "$doc/image-packages"
 	assert_success
 	assert_line "texporter $VERSION"
-	for pkg in libc6 libbpf1 libelf1 zlib1g libcjson1; do
+	assert_file_exists "$doc/copyright"
+	# What the static link took, as the link maps say (make static).
+	assert_equal "$(grep -v '^texporter ' "$doc/image-packages")" \
+		"$(cat "$IMAGE_BUILD/static/licenses/packages")"
+	for pkg in libbpf-dev libelf-dev zlib1g-dev libc6-dev libssl-dev libyaml-dev libcrypt-dev \
+		'libgcc-[0-9]+-dev' cjson; do
 		assert_line --regexp "^$pkg [0-9]"
-		assert_file_exists "$BATS_TEST_TMPDIR/out/doc/$pkg/copyright"
 	done
+	while read -r pkg version; do
+		[[ $pkg == texporter ]] && continue
+		[[ -s $doc/licenses/$pkg/copyright ]] || fail "$pkg $version: no licenses/$pkg/copyright"
+	done <"$doc/image-packages"
+}
+
+@test "build-rootfs refuses a package whose tools load shared libraries or that lists no linked package, and says how to build one" {
+	dpkg-deb -R "$IMAGE_DEB" "$BATS_TEST_TMPDIR/pkg"
+	cp /usr/bin/true "$BATS_TEST_TMPDIR/pkg/usr/bin/texporter-read" # dynamically linked
+	dpkg-deb --root-owner-group -b "$BATS_TEST_TMPDIR/pkg" "$BATS_TEST_TMPDIR/dynamic.deb" >/dev/null
+	run "$TX_REPO/scripts/image/build-rootfs" "$BATS_TEST_TMPDIR/dynamic.deb" "$BATS_TEST_TMPDIR/rootfs"
+	assert_failure 1
+	assert_output "build-rootfs: error: $BATS_TEST_TMPDIR/dynamic.deb: /usr/bin/texporter-read loads shared libraries, which the image has none of; build the package from the static tools: make static && make deb STATIC=1"
+
+	dpkg-deb -R "$IMAGE_DEB" "$BATS_TEST_TMPDIR/pkg2"
+	rm -r "$BATS_TEST_TMPDIR/pkg2/usr/share/doc/texporter/licenses"
+	dpkg-deb --root-owner-group -b "$BATS_TEST_TMPDIR/pkg2" "$BATS_TEST_TMPDIR/nolicences.deb" >/dev/null
+	run "$TX_REPO/scripts/image/build-rootfs" "$BATS_TEST_TMPDIR/nolicences.deb" "$BATS_TEST_TMPDIR/rootfs"
+	assert_failure 1
+	assert_output --partial "has no /usr/share/doc/texporter/licenses/packages: it was built from dynamically linked tools; make static && make deb STATIC=1"
 }
 
 # --- the loader container ---------------------------------------------------
