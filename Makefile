@@ -217,3 +217,5 @@ include scripts/install.mk
 include scripts/image/image.mk
 include tests/bench/bench.mk
 include tests/kernels/kernels.mk
+-include scripts/rpm/rpm.mk
+-include scripts/apk/apk.mk

@@ -47,6 +47,7 @@ enum long_only {
 	OPT_PIN_ROOT = 256,
 	OPT_INETD,
 	OPT_LISTEN,
+	OPT_PORT,
 	OPT_TEXTFILE,
 	OPT_WEB_CONFIG,
 	OPT_WEB_LISTEN,
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "inetd", no_argument, NULL, OPT_INETD },
 	{ "listen", optional_argument, NULL, OPT_LISTEN },
+	{ "port", required_argument, NULL, OPT_PORT },
 	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 	{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG },
 	{ "web.listen-address", required_argument, NULL, OPT_WEB_LISTEN },
@@ -99,6 +101,7 @@ static void usage(FILE *out)
 "                            (default :2112, every IPv4 and IPv6 address;\n"
 "                            IPv6 in brackets: [::1]:2112); repeatable;\n"
 "                            alias --web.listen-address\n"
+"      --port N              the original texporter's flag: --listen :N\n"
 "      --web.systemd-socket  take the socket from systemd (LISTEN_FDS, or a\n"
 "                            socket on stdin): a listening one is served\n"
 "                            until SIGTERM, a connected one answered once\n"
@@ -264,6 +267,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if ((rc = add_listen(o, "--web.listen-address", arg)))
 				return rc;
 			break;
+		case OPT_PORT: {
+			/* A bare port is a listen address of its own: every
+			 * address, that port. */
+			unsigned port;
+
+			if (cli_parse_uint("--port", arg, 65535, &port))
+				return EXIT_USAGE;
+			if ((rc = add_listen(o, "--port", arg)))
+				return rc;
+			break;
+		}
 		case OPT_WEB_SYSTEMD:
 			if ((rc = set_mode(o, MODE_SYSTEMD)))
 				return rc;

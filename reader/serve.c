@@ -20,12 +20,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <netdb.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,11 +109,22 @@ int serve_inetd(const struct scrape_config *cfg)
 	return rc;
 }
 
-/* ---- --listen [ADDR]:PORT */
+/* ---- --listen [ADDR]:PORT
+ *
+ * Addresses are numeric, or "localhost": nothing here goes through NSS
+ * (getaddrinfo on a name), which a static binary cannot use on a host
+ * without glibc's shared modules. A listener has no use for DNS anyway.
+ */
+
+#define LISTEN_MAX_ADDRS 2 /* localhost: 127.0.0.1 and ::1 */
 
 struct listen_addr {
-	char host[256]; /* empty: every address, IPv6 and IPv4 */
+	char host[256]; /* as given; empty: every address, IPv6 and IPv4 */
 	char port[8];
+	/* What HOST names; none when it is empty. */
+	struct sockaddr_storage addrs[LISTEN_MAX_ADDRS];
+	socklen_t lens[LISTEN_MAX_ADDRS];
+	size_t n_addrs;
 };
 
 static bool all_digits(const char *s, size_t len)
@@ -123,6 +135,90 @@ static bool all_digits(const char *s, size_t len)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 	return true;
+}
+
+static void listen_addr_add_v4(struct listen_addr *a, const struct in_addr *ip,
+			       uint16_t port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&a->addrs[a->n_addrs];
+
+	*sin = (struct sockaddr_in){ .sin_family = AF_INET,
+				     .sin_port = htons(port),
+				     .sin_addr = *ip };
+	a->lens[a->n_addrs++] = sizeof(*sin);
+}
+
+static void listen_addr_add_v6(struct listen_addr *a,
+			       const struct in6_addr *ip, uint32_t scope,
+			       uint16_t port)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->addrs[a->n_addrs];
+
+	*sin6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+				       .sin6_port = htons(port),
+				       .sin6_addr = *ip,
+				       .sin6_scope_id = scope };
+	a->lens[a->n_addrs++] = sizeof(*sin6);
+}
+
+/* An IPv6 address with an optional %ZONE (fe80::1%eth0: an interface name
+ * or index), as getaddrinfo took it. */
+static int listen_addr_parse_v6(struct listen_addr *a, uint16_t port,
+				char *err, size_t errlen)
+{
+	char text[sizeof(a->host)], *zone;
+	struct in6_addr ip6;
+	uint32_t scope = 0;
+
+	snprintf(text, sizeof(text), "%s", a->host);
+	zone = strchr(text, '%');
+	if (zone)
+		*zone++ = '\0';
+	if (inet_pton(AF_INET6, text, &ip6) != 1)
+		return 1;
+	if (zone) {
+		scope = all_digits(zone, strlen(zone)) ? (uint32_t)atoi(zone)
+						       : if_nametoindex(zone);
+		if (!scope) {
+			snprintf(err, errlen, "no interface \"%s\" for the "
+				 "zone of %s", zone, text);
+			return -1;
+		}
+	}
+	listen_addr_add_v6(a, &ip6, scope, port);
+	return 0;
+}
+
+/* The addresses HOST names: a numeric IPv4 or IPv6 address, or
+ * "localhost", which is 127.0.0.1 and ::1 on every host. */
+static int listen_addr_resolve(struct listen_addr *a, char *err,
+			       size_t errlen)
+{
+	uint16_t port = (uint16_t)atoi(a->port);
+	struct in_addr ip4;
+	int rc;
+
+	a->n_addrs = 0;
+	if (!a->host[0])
+		return 0;
+	if (!strcasecmp(a->host, "localhost")) {
+		ip4.s_addr = htonl(INADDR_LOOPBACK);
+		listen_addr_add_v4(a, &ip4, port);
+		listen_addr_add_v6(a, &in6addr_loopback, 0, port);
+		return 0;
+	}
+	if (inet_pton(AF_INET, a->host, &ip4) == 1) {
+		listen_addr_add_v4(a, &ip4, port);
+		return 0;
+	}
+	rc = listen_addr_parse_v6(a, port, err, errlen);
+	if (rc <= 0)
+		return rc;
+	snprintf(err, errlen, "\"%s\" is not a numeric address: texporter-read "
+		 "resolves no host names but localhost; give an IPv4 address "
+		 "(0.0.0.0:2112), an IPv6 one in brackets ([::1]:2112), or "
+		 "just :PORT for every address", a->host);
+	return -1;
 }
 
 /*
@@ -173,7 +269,7 @@ static int listen_addr_parse(const char *text, struct listen_addr *a,
 	memcpy(a->host, host, host_len);
 	a->host[host_len] = '\0';
 	snprintf(a->port, sizeof(a->port), "%s", port);
-	return 0;
+	return listen_addr_resolve(a, err, errlen);
 }
 
 int listen_addr_check(const char *addr, char *err, size_t errlen)
@@ -217,14 +313,8 @@ static int listener_open(const struct sockaddr *sa, socklen_t sl, int v6only)
 static int listeners_open(const struct listen_addr *a, int *fds, size_t room,
 			  size_t *n)
 {
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-	};
-	struct addrinfo *res, *ai;
 	bool has_v4 = false;
-	int rc, e = 0;
+	int e = 0;
 
 	*n = 0;
 	if (!a->host[0]) {
@@ -249,17 +339,11 @@ static int listeners_open(const struct listen_addr *a, int *fds, size_t room,
 		*n = 1;
 		return 0;
 	}
-	rc = getaddrinfo(a->host, a->port, &hints, &res);
-	if (rc) {
-		log_error("cannot listen on %s:%s: %s", a->host, a->port,
-			  gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai; ai = ai->ai_next)
-		has_v4 |= ai->ai_family == AF_INET;
-	for (ai = res; ai && *n < room; ai = ai->ai_next) {
-		int fd = listener_open(ai->ai_addr, ai->ai_addrlen,
-				       has_v4 ? 1 : -1);
+	for (size_t i = 0; i < a->n_addrs; i++)
+		has_v4 |= a->addrs[i].ss_family == AF_INET;
+	for (size_t i = 0; i < a->n_addrs && *n < room; i++) {
+		int fd = listener_open((const struct sockaddr *)&a->addrs[i],
+				       a->lens[i], has_v4 ? 1 : -1);
 
 		if (fd < 0) {
 			e = errno;
@@ -269,7 +353,6 @@ static int listeners_open(const struct listen_addr *a, int *fds, size_t room,
 		}
 		fds[(*n)++] = fd;
 	}
-	freeaddrinfo(res);
 	if (!*n) {
 		log_error("cannot listen on %s:%s: %s", a->host, a->port,
 			  strerror(e));

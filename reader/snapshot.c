@@ -92,13 +92,16 @@ static bool unprivileged_bpf_refused(char *release, size_t rlen, char *sysctl,
 	return (major < 5 || (major == 5 && minor < 19)) && strcmp(sysctl, "0") != 0;
 }
 
-static void describe_access_error(const char *path, int e, char *err,
-				  size_t errlen)
+/* EPERM from bpf(2) itself, where file permissions give EACCES: a
+ * seccomp filter (a container runtime's default profile refuses bpf), the
+ * sysctl before 5.19 (RELEASE set), or a security module. */
+static void describe_bpf_refused(const char *path, int e, char *err,
+				 size_t errlen)
 {
 	char release[65], sysctl[16];
 
-	if (e == EPERM && unprivileged_bpf_refused(release, sizeof(release),
-						   sysctl, sizeof(sysctl))) {
+	if (unprivileged_bpf_refused(release, sizeof(release), sysctl,
+				     sizeof(sysctl))) {
 		snprintf(err, errlen,
 			 "cannot open %s: %s: Linux %s (before 5.19) lets no "
 			 "process without CAP_BPF use bpf(2), not even to read a "
@@ -110,6 +113,26 @@ static void describe_access_error(const char *path, int e, char *err,
 			 "sysctl kernel.unprivileged_bpf_disabled=0 (only while "
 			 "it is 2; 1 holds until reboot)",
 			 path, strerror(e), release, sysctl);
+		return;
+	}
+	snprintf(err, errlen,
+		 "cannot open %s: %s: the bpf(2) call was refused, not the "
+		 "pin's file permissions. In a container the runtime's default "
+		 "seccomp profile refuses bpf(2): run the reader under "
+		 "texporter's profile (deploy/seccomp/texporter-reader.json, "
+		 "see deploy/kubernetes/README.md); elsewhere a seccomp filter "
+		 "or a security module (SELinux, AppArmor) of the reader's "
+		 "service refuses it",
+		 path, strerror(e));
+}
+
+/* Why PATH could not be opened (errno E): EPERM from bpf(2) (VIA_BPF) is
+ * bpf refused; any other denial is the pins' owner and mode. */
+static void describe_access_error(const char *path, int e, bool via_bpf,
+				  char *err, size_t errlen)
+{
+	if (e == EPERM && via_bpf) {
+		describe_bpf_refused(path, e, err, errlen);
 		return;
 	}
 	snprintf(err, errlen,
@@ -131,7 +154,7 @@ static void snapshot_describe_open_error(const char *dir_path, const char *pin,
 
 	snprintf(path, sizeof(path), "%s/%s", dir_path, pin);
 	if (e == EACCES || e == EPERM)
-		describe_access_error(path, e, err, errlen);
+		describe_access_error(path, e, true, err, errlen);
 	else if (e == ENOENT)
 		snprintf(err, errlen,
 			 "interface %s is not loaded: no pin %s (load it with "
@@ -916,7 +939,7 @@ static int list_interfaces(const char *root, char ***out, size_t *count,
 	if (iface_list(root, out, count) == 0)
 		return 0;
 	if (errno == EACCES || errno == EPERM)
-		describe_access_error(root, errno, err, errlen);
+		describe_access_error(root, errno, false, err, errlen);
 	else if (errno == ENOMEM)
 		snprintf(err, errlen, "out of memory listing %s", root);
 	else
@@ -1072,7 +1095,7 @@ static int pin_root_check(const char *root, char *err, size_t errlen)
 	if (!stat(root, &st))
 		return 0;
 	if (errno == EACCES || errno == EPERM)
-		describe_access_error(root, errno, err, errlen);
+		describe_access_error(root, errno, false, err, errlen);
 	else if (errno == ENOENT)
 		snprintf(err, errlen,
 			 "pin root %s does not exist: no interface is loaded "

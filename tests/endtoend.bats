@@ -444,6 +444,22 @@ setup_tls_basic_auth() {
 	assert_output "texporter-read: error: cannot open $PIN_ROOT/$IF_A/meta: Permission denied. The reader's user must be in the loader's --group group (pins are root:GROUP 0440 in a 0750 directory); on systemd systems /sys/fs/bpf itself is mode 0700: run the reader from texporter-read@.service or make /sys/fs/bpf traversable"
 }
 
+@test "a reader whose bpf(2) a seccomp filter refuses (EPERM) is told so, not that it lacks the group" {
+	make_group
+	load_a --group "$E2E_GROUP"
+	# In the group, so file permissions allow it: only seccomp refuses.
+	# (Debian's python3: nobody may not reach a user's own interpreter.)
+	run as_nobody --regid=nogroup --groups="$E2E_GID" -- \
+		/usr/bin/python3 "$TX_TOOLS/deny_bpf.py" "$READER" --pin-root "$PIN_ROOT"
+	assert_failure 1
+	if tx_kernel_needs_cap_bpf; then
+		assert_output --partial "(before 5.19) lets no process without CAP_BPF use bpf(2)"
+		return
+	fi
+	assert_output "texporter-read: error: cannot open $PIN_ROOT/$IF_A/meta: Operation not permitted: the bpf(2) call was refused, not the pin's file permissions. In a container the runtime's default seccomp profile refuses bpf(2): run the reader under texporter's profile (deploy/seccomp/texporter-reader.json, see deploy/kubernetes/README.md); elsewhere a seccomp filter or a security module (SELinux, AppArmor) of the reader's service refuses it"
+	refute_output --partial "--group"
+}
+
 @test "a read-only pin cannot change a map, and nobody in the group cannot open one read-write" {
 	make_group
 	load_a --group "$E2E_GROUP"

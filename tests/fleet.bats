@@ -204,7 +204,7 @@ $PIN_ROOT/$IF_A/link_ingress 0 600"
 @test "--group beyond the last GID is a usage error (exit 2) that names the fix" {
 	load_a -i "$IF_A" --group 4294967295
 	assert_failure 2
-	assert_output "texporter-load: error: group \"4294967295\" does not exist (--group); create it, name another or give a numeric GID (0-4294967294)"
+	assert_output "texporter-load: error: group \"4294967295\" is not in /etc/group (--group); create it (groupadd, or addgroup on Alpine), name another or give a numeric GID (0-4294967294)"
 	assert_equal "$(pinned)" ""
 }
 

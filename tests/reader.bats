@@ -1245,6 +1245,52 @@ pin root $PINS does not exist: no interface is loaded (run texporter-load) or --
 	assert_output '200 200'
 }
 
+# In a network namespace of its own, whose only interface is lo: the
+# reader with ARGS on port 2112 there, and curl's status codes for each
+# URL of the rest, after "--".
+serve_in_own_netns() {
+	unshare --net bash -c '
+		ip link set lo up
+		reader=$1 pins=$2 t=$3; shift 3
+		args=(); while [ "$1" != -- ]; do args+=("$1"); shift; done; shift
+		: >"$t/server.log"
+		"$reader" --pin-root "$pins" "${args[@]}" 2>"$t/server.log" & pid=$!
+		for _ in $(seq 50); do grep -q "listening on" "$t/server.log" && break; sleep 0.1; done
+		for url; do curl -sS -o /dev/null -w "%{http_code} " "$url"; done
+		kill $pid; wait $pid' _ "$READER" "$PINS" "$T" "$@"
+}
+
+@test "--listen localhost serves 127.0.0.1 and ::1" {
+	base_fixture
+	run serve_in_own_netns --listen localhost:2112 -- \
+		http://127.0.0.1:2112/metrics "http://[::1]:2112/metrics"
+	assert_output '200 200 '
+	run grep -c 'listening on' "$T/server.log"
+	assert_output 2
+}
+
+@test "--listen with a host name is a usage error (exit 2) naming the numeric forms" {
+	run read_pins --listen metrics.example.org:2112
+	assert_failure 2
+	assert_line 'texporter-read: error: --listen: bad value "metrics.example.org:2112": "metrics.example.org" is not a numeric address: texporter-read resolves no host names but localhost; give an IPv4 address (0.0.0.0:2112), an IPv6 one in brackets ([::1]:2112), or just :PORT for every address'
+	run read_pins --web.listen-address '[fe80::1%txnosuch0]:2112'
+	assert_failure 2
+	assert_line --partial 'no interface "txnosuch0" for the zone of fe80::1'
+}
+
+@test "--port N, the original texporter's flag, listens on :N" {
+	base_fixture
+	run serve_in_own_netns --port 2112 -- http://127.0.0.1:2112/metrics "http://[::1]:2112/metrics"
+	assert_output '200 200 '
+	run cat "$T/server.log"
+	assert_line "texporter-read: info: listening on [::]:2112"
+	run read_pins --port 65536
+	assert_failure 2
+	assert_line 'texporter-read: error: --port: bad value "65536": use a whole number from 0 to 65535'
+	run read_pins --port :2112
+	assert_failure 2
+}
+
 @test "--listen: slow clients get 408 while others are served" {
 	base_fixture
 	start_server --listen 127.0.0.1:0

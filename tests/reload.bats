@@ -390,7 +390,7 @@ scraper_stop() {
 
 	run load_a -f "$CFG/good.json" --group no-such-group-tx
 	assert_equal "$status" 2
-	assert_output --partial 'group "no-such-group-tx" does not exist'
+	assert_output --partial 'group "no-such-group-tx" is not in /etc/group'
 
 	config unmatched-name home=10.91.0.0/24 other=198.51.100.0/24
 	run load_a -f "$CFG/unmatched-name.json"
