@@ -12,7 +12,8 @@ TEST_PACKAGES=(bats bats-assert bats-support bats-file python3 iputils-ping
 	iperf3 tmux ethtool curl openssl tcpdump prometheus prometheus-node-exporter procps
 	util-linux kmod systemd mandoc lintian dpkg-dev fakeroot openbsd-inetd
 	libclang-rt-dev valgrind strace python3-prometheus-client cppcheck
-	qemu-system-x86 busybox-static debian-archive-keyring podman runc python3-yaml)
+	qemu-system-x86 busybox-static debian-archive-keyring podman runc python3-yaml
+	rpm rpmlint cpio dash shellcheck)
 # Installed for their binaries only; the tests run their own instances on
 # other ports, so the packaged services must not stay up on 9090/9100.
 SERVICES=(prometheus prometheus-node-exporter)
@@ -139,6 +140,37 @@ verify_tools() {
 	bpftool version >/dev/null 2>&1 || die "bpftool is installed but does not run"
 }
 
+# The static build (make static) compiles cJSON from Debian's source
+# package: apt needs deb-src entries. Those of the machine's own are kept;
+# otherwise one file of ours mirrors its deb entries as deb-src.
+OUR_SOURCES=/etc/apt/sources.list.d/texporter-deb-src.sources
+enable_deb_src() {
+	if apt-get source --print-uris cjson >/dev/null 2>&1; then
+		return 0
+	fi
+	local list
+	say "adding deb-src entries for the static build ($OUR_SOURCES)"
+	: >"$OUR_SOURCES.tmp"
+	for list in /etc/apt/sources.list.d/*.sources; do
+		[[ -e $list && $list != "$OUR_SOURCES" ]] || continue
+		# Debian's and Ubuntu's archives carry sources; others may not.
+		grep -qE 'debian\.org|ubuntu\.com' "$list" || continue
+		sed -e 's/^Types:.*\bdeb\b.*$/Types: deb-src/' "$list" >>"$OUR_SOURCES.tmp"
+		echo >>"$OUR_SOURCES.tmp"
+	done
+	for list in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[[ -e $list ]] || continue
+		awk '$1 == "deb" && /debian\.org|ubuntu\.com/ { $1 = "deb-src"; print }' "$list" >>"$OUR_SOURCES.list.tmp"
+	done
+	mv "$OUR_SOURCES.tmp" "$OUR_SOURCES"
+	if [[ -s $OUR_SOURCES.list.tmp ]]; then
+		mv "$OUR_SOURCES.list.tmp" "${OUR_SOURCES%.sources}.list"
+	else
+		rm -f "$OUR_SOURCES.list.tmp"
+	fi
+	apt-get update || die "apt-get update failed after adding deb-src entries"
+}
+
 main() {
 	check_platform
 	trap unblock_service_starts EXIT
@@ -148,6 +180,7 @@ main() {
 	block_service_starts
 	apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 	install_bpftool
+	enable_deb_src
 	unblock_service_starts
 	stop_services_we_started
 	verify_tools
