@@ -66,6 +66,8 @@ install: $(TEXPORTER_BINS)
 	fi
 	$(call texporter_install_paths,scripts/texporter-update-ranges,$(DESTDIR)$(sbindir),0755)
 	$(call texporter_install_paths,$(TEXPORTER_UNITS),$(DESTDIR)$(unitdir),0644)
+	# The original texporter's unit name: systemctl enable texporter@eth0.
+	ln -sf texporter-load@.service $(DESTDIR)$(unitdir)/texporter@.service
 	$(call texporter_install_paths,$(TEXPORTER_EXAMPLES),$(DESTDIR)$(docdir)/examples,0644)
 	$(INSTALL) -m 0644 $(TEXPORTER_MANS) $(DESTDIR)$(mandir)/man8/
 	$(INSTALL) -m 0644 $(TEXPORTER_DOCS) $(DESTDIR)$(docdir)/
@@ -81,6 +83,7 @@ uninstall:
 	rm -f $(DESTDIR)$(sbindir)/texporter-load $(DESTDIR)$(sbindir)/texporter-update-ranges \
 		$(DESTDIR)$(bindir)/texporter-read \
 		$(addprefix $(DESTDIR)$(unitdir)/,$(notdir $(TEXPORTER_UNITS))) \
+		$(DESTDIR)$(unitdir)/texporter@.service \
 		$(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(TEXPORTER_MANS))) \
 		$(addprefix $(DESTDIR)$(docdir)/,$(notdir $(TEXPORTER_DOCS))) \
 		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(TEXPORTER_EXAMPLES)))
@@ -147,3 +150,26 @@ deb: $(TEXPORTER_BINS)
 ## lintian  build the .deb and check it (docs/packaging.md explains the overrides)
 lintian: deb
 	lintian --fail-on error,warning --display-info $(DEB_FILE)
+
+DIST_NAME  = texporter-$(VERSION)-$(shell uname -m)
+DIST_FILE  = $(BUILD)/$(DIST_NAME).tar.gz
+
+.PHONY: dist packages
+## dist     $(BUILD)/texporter-VERSION-ARCH.tar.gz: the static binaries, units,
+##          man pages, docs and configs at the paths of an install under /usr
+dist: static
+	rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory install STATIC=1 \
+		BIN_DIR=$(STATIC_BUILD) DESTDIR=$(abspath $(BUILD)/dist/$(DIST_NAME)) PREFIX=/usr \
+		bindir=/usr/bin sbindir=/usr/sbin mandir=/usr/share/man \
+		docdir=/usr/share/doc/texporter sysconfdir=/etc unitdir=/usr/lib/systemd/system
+	strip --strip-unneeded $(BUILD)/dist/$(DIST_NAME)/usr/sbin/texporter-load \
+		$(BUILD)/dist/$(DIST_NAME)/usr/bin/texporter-read
+	$(INSTALL) -m 0644 LICENSE README.md $(BUILD)/dist/$(DIST_NAME)/
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) \
+		-C $(BUILD)/dist -czf $(DIST_FILE) $(DIST_NAME)
+	@echo "$(DIST_FILE)"
+
+## packages the .deb, .rpm and .apk with the static binaries, and the dist tarball
+packages: static
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory STATIC=1 deb rpm apk dist
