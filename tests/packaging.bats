@@ -414,6 +414,7 @@ build_deb() {
 	-rw-r--r-- root/root ./lib/systemd/system/texporter-read@.service
 	-rw-r--r-- root/root ./lib/systemd/system/texporter-textfile.service
 	-rw-r--r-- root/root ./lib/systemd/system/texporter-textfile.timer
+	lrwxrwxrwx root/root ./lib/systemd/system/texporter@.service
 	-rwxr-xr-x root/root ./usr/bin/texporter-read
 	-rwxr-xr-x root/root ./usr/sbin/texporter-load
 	-rwxr-xr-x root/root ./usr/sbin/texporter-update-ranges
@@ -454,4 +455,14 @@ build_deb() {
 	run lintian --fail-on error,warning "$DEB"
 	assert_success
 	refute_output --regexp '^[EW]: '
+}
+
+@test "systemctl enable texporter@eth0, the original texporter's unit name, enables texporter-load@eth0" {
+	local d=$BATS_TEST_TMPDIR/dest
+	mk install DESTDIR="$d" PREFIX=/usr
+	run systemctl --root="$d" enable texporter@eth0
+	assert_success
+	assert_equal "$(readlink "$d/etc/systemd/system/multi-user.target.wants/texporter-load@eth0.service")" \
+		/lib/systemd/system/texporter-load@.service
+	assert_equal "$(readlink "$d/lib/systemd/system/texporter@.service")" texporter-load@.service
 }

@@ -217,6 +217,7 @@ package_files_present() {
 	-rw-r--r-- - /usr/lib/systemd/system/texporter-read@.service
 	-rw-r--r-- - /usr/lib/systemd/system/texporter-textfile.service
 	-rw-r--r-- - /usr/lib/systemd/system/texporter-textfile.timer
+	lrwxrwxrwx - /usr/lib/systemd/system/texporter@.service
 	-rwxr-xr-x - /usr/sbin/texporter-load
 	-rwxr-xr-x - /usr/sbin/texporter-update-ranges
 	drwxr-xr-x - /usr/share/doc/texporter
