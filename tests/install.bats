@@ -270,8 +270,10 @@ present_package_files() {
 
 	# The units, as shipped, and accepted by systemd with the installed
 	# binaries.
-	run bash -c "find '$UNIT_DIR' -maxdepth 1 -name 'texporter*' -printf '%f %m %u:%g\n' | LC_ALL=C sort"
+	run bash -c "find '$UNIT_DIR' -maxdepth 1 -name 'texporter*' -type f -printf '%f %m %u:%g\n' | LC_ALL=C sort"
 	assert_output "$(printf '%s 644 root:root\n' "${UNITS[@]}" | LC_ALL=C sort)"
+	# The original texporter's unit name, a link to the loader's.
+	assert_equal "$(readlink "$UNIT_DIR/texporter@.service")" texporter-load@.service
 	local unit
 	for unit in "${UNITS[@]}"; do
 		cmp "$TX_REPO/systemd/$unit" "$UNIT_DIR/$unit"
