@@ -55,8 +55,6 @@ static int group_file_lookup(const char *name, gid_t *gid)
 			  TEXPORTER_GROUP_FILE, name, strerror(errno));
 		return -1;
 	}
-	/* fgetgrent skips no malformed line for us: it stops at one. A
-	 * broken line ends the search as if the file ended there. */
 	while ((gr = fgetgrent(f)))
 		if (!strcmp(gr->gr_name, name)) {
 			*gid = gr->gr_gid;
